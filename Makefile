@@ -1,0 +1,79 @@
+# Makefile - one build variant per invocation; build.sh chooses the variants.
+#
+#   make B=build/tsan SAN="-fsanitize=thread" HOOKS=1
+#
+# B      object and binary folder of this variant (one folder per variant, so
+#        sanitizer builds never mix objects)
+# SAN    sanitizer and instrumentation flags, used to compile and to link
+# HOOKS  1 = the allocator calls the harness at every scheduling point
+#        (fuzz builds); 0 = the hooks compile to nothing (production)
+# BUG    name of one injected fault from allocator/ph_bugs.def, or empty
+# ZEROING lockfree (the seed's algorithm, default) or locked (pre-seed)
+# LIB_FUZZING_ENGINE  how fuzz targets get their main (OSS-Fuzz contract)
+
+CC      ?= clang
+CXX     ?= clang++
+B       ?= build/default
+SAN     ?=
+HOOKS   ?= 1
+BUG     ?=
+ZEROING ?= lockfree
+OPT     ?= -O1 -g
+LIB_FUZZING_ENGINE ?= -fsanitize=fuzzer
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BUGDEF   = $(if $(BUG),-DPH_BUG_$(shell echo '$(BUG)' | tr 'a-z-' 'A-Z_')=1,)
+ZERODEF  = $(if $(filter locked,$(ZEROING)),-DPH_ZEROING_LOCKED=1,)
+CPPFLAGS = -Iallocator -Ifuzz -Itests -DPH_HOOKS=$(HOOKS) $(BUGDEF) $(ZERODEF) -D_GNU_SOURCE
+ALL_CFLAGS = -std=gnu11 $(WARN) $(OPT) $(SAN) $(CFLAGS) -pthread
+
+ALLOC_SRC  = $(wildcard allocator/*.c)
+HARN_SRC   = $(filter-out fuzz/target_%.c fuzz/schedtool.c,$(wildcard fuzz/*.c))
+TARGET_SRC = $(wildcard fuzz/target_*.c)
+TEST_SRC   = $(wildcard tests/test_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+ALLOC_OBJ = $(call obj,$(ALLOC_SRC))
+HARN_OBJ  = $(call obj,$(HARN_SRC))
+TESTLIB_OBJ = $(call obj,tests/ph_test.c)
+
+TARGETS  = $(patsubst fuzz/target_%.c,$(B)/%,$(TARGET_SRC))
+TESTS    = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
+TOOLS    = $(if $(wildcard fuzz/schedtool.c),$(B)/schedtool,)
+STRESS   = $(if $(wildcard stress/*.c),$(B)/stress,)
+
+.PHONY: all lib targets tests tools stress
+all: lib tests tools stress
+lib: $(B)/libph.a
+targets: $(TARGETS)
+tests: $(TESTS)
+tools: $(TOOLS)
+stress: $(STRESS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libph.a: $(ALLOC_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libfz.a: $(HARN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Fuzz targets link with the C++ driver and the engine, as OSS-Fuzz requires.
+$(B)/%: $(B)/obj/fuzz/target_%.o $(B)/libfz.a $(B)/libph.a
+	$(CXX) $(SAN) $(CXXFLAGS) -pthread $^ $(LIB_FUZZING_ENGINE) -o $@
+
+$(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
+
+$(B)/schedtool: $(B)/obj/fuzz/schedtool.o $(B)/libfz.a $(B)/libph.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@
+
+$(B)/stress: $(call obj,$(wildcard stress/*.c)) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/*
+ * ph_heap_internal.h - the heap's fields, shared by the files that
+ * implement it (ph_mheap.c, ph_arena.c, ph_zeroing.c).  Nothing outside
+ * allocator/ includes this.
+ */
+#ifndef PH_HEAP_INTERNAL_H
+#define PH_HEAP_INTERNAL_H
+
+#include "ph_heap.h"
+
+struct ph_heap {
+	const ph_geom *g;
+	ph_heap_options opt;
+
+	ph_mutex lock; /* the heap lock (Go: mheap_.lock) */
+
+	ph_pagealloc pages; /* protected by lock */
+
+	/* Arena index (Go: mheap_.arenas): L1 array of L2 arrays of arena
+	 * pointers.  Entries are written under lock with release stores and
+	 * read with acquire loads, since the zeroing decision reads them
+	 * without the lock. */
+	ph_arena ***arenas;
+	unsigned arena_l2_bits;
+	ph_arena *arena_meta; /* one per slot of the reservation */
+
+	/* OS reservation holding every arena slot, slot 0 at heap_vbase. */
+	char *os_base;
+	size_t os_size;
+	unsigned next_slot; /* arena hint: next slot to map; protected by lock */
+	unsigned slots_hw;  /* slots ever mapped, for reset; protected by lock */
+
+	/* Mapped arena space not yet given to the page allocator (Go:
+	 * curArena); protected by lock. */
+	uintptr_t cur_base, cur_end;
+
+	uint64_t cas_failures; /* relaxed atomic */
+	uint64_t grows;        /* protected by lock */
+};
+
+/* Maps new arenas for at least n bytes at the arena hint and registers
+ * them (Go: mheap.sysAlloc).  Returns the base, 0 when out of slots.
+ * Requires the heap lock. */
+uintptr_t ph_heap_sys_alloc(ph_heap *h, uintptr_t n, uintptr_t *size);
+/* Forgets every arena (for reset).  No thread may be using the heap. */
+void ph_heap_arenas_reset(ph_heap *h);
+/* Creates the index; false on failure. */
+bool ph_heap_arenas_init(ph_heap *h);
+void ph_heap_arenas_destroy(ph_heap *h);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * ph_hooks.c - default hooks for PH_HOOKS=1 builds used without a harness:
+ * no scheduling, no tracing.  Weak, so a harness's definitions win.
+ */
+#include "ph_hooks.h"
+
+#if PH_HOOKS
+__attribute__((weak)) void ph_hook_point(enum ph_point pt)
+{
+	(void)pt;
+}
+
+__attribute__((weak)) void ph_hook_note(const struct ph_note *n)
+{
+	(void)n;
+}
+
+__attribute__((weak)) bool ph_hook_lock_wait(const void *lock)
+{
+	(void)lock;
+	return false;
+}
+#else
+/* Keep the translation unit non-empty for -Wpedantic-style checks. */
+typedef int ph_hooks_disabled;
+#endif

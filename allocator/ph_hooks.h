@@ -1,0 +1,84 @@
+/*
+ * ph_hooks.h - the allocator's only window onto whoever drives it.
+ *
+ * The allocator announces every access to state shared between threads:
+ * before the access a scheduling point (ph_hook_point), after it what it
+ * observed (ph_hook_note).  A controlled scheduler may switch threads at any
+ * point; a tracer records the notes; oracles check them.  When the heap lock
+ * is busy the allocator asks ph_hook_lock_wait whether someone else will run
+ * in the meantime, so a schedule never blocks an OS thread on the lock.
+ *
+ * Builds with PH_HOOKS=0 (production, benchmarks) compile every hook to
+ * nothing.  Builds with PH_HOOKS=1 call the functions below; ph_hooks.c
+ * provides weak no-op versions that a harness overrides.
+ *
+ * Hooks run on the allocating thread, possibly with the heap lock held.
+ * They must not call back into the allocator.
+ */
+#ifndef PH_HOOKS_H
+#define PH_HOOKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifndef PH_HOOKS
+#define PH_HOOKS 0
+#endif
+
+/* Scheduling points: announced just before the access. */
+enum ph_point {
+	PH_PT_LOCK,         /* about to try to take the heap lock */
+	PH_PT_UNLOCK,       /* about to release it */
+	PH_PT_ZB_LOAD,      /* about to load an arena's zeroedBase */
+	PH_PT_ZB_CAS,       /* about to CAS it */
+	PH_PT_ZB_STORE,     /* about to store it (pre-seed variant and faults) */
+	PH_PT_CACHE_REFILL, /* a cache block was chosen, not yet claimed */
+	PH_PT_COUNT
+};
+
+/* Observations: reported just after the access. */
+enum ph_note_kind {
+	PH_NOTE_LOCKED,        /* heap lock taken */
+	PH_NOTE_UNLOCKED,      /* heap lock released */
+	PH_NOTE_CLAIM,         /* pages [base, +npages) now belong to the caller; a = 1 from the P's cache, 0 from the page allocator */
+	PH_NOTE_DECIDE_BEGIN,  /* zeroing decision for [base, +npages) starts */
+	PH_NOTE_ZB_LOAD,       /* arena's zeroedBase read as a */
+	PH_NOTE_ZB_CAS,        /* CAS of arena's zeroedBase from a to b; ok */
+	PH_NOTE_ZB_STORE,      /* arena's zeroedBase written as b (plain store) */
+	PH_NOTE_DECIDE_END,    /* decision finished; ok = needs zeroing */
+	PH_NOTE_ZEROED,        /* [base, +npages) cleared because a decision said so */
+	PH_NOTE_CACHE_REFILL,  /* P cache refilled: block at base, a = free bits, b = scavenged bits */
+	PH_NOTE_CACHE_FLUSH,   /* P cache returned: block at base, a = free bits */
+	PH_NOTE_GROW,          /* page allocator grew by [base, +npages) */
+	PH_NOTE_FREE,          /* pages [base, +npages) returned to the page allocator */
+	PH_NOTE_COUNT
+};
+
+struct ph_note {
+	enum ph_note_kind kind;
+	uintptr_t base;   /* heap (virtual) address */
+	uintptr_t npages;
+	uintptr_t arena;  /* global arena index (ZB_* notes) */
+	uintptr_t a, b;
+	bool ok;
+};
+
+#if PH_HOOKS
+void ph_hook_point(enum ph_point pt);
+void ph_hook_note(const struct ph_note *n);
+/* The lock at `lock` is busy.  Returns true if the harness let other threads
+ * run and the caller should simply retry; false to wait the normal way. */
+bool ph_hook_lock_wait(const void *lock);
+
+#define PH_POINT(pt) ph_hook_point(pt)
+#define PH_NOTE(...) ph_hook_note(&(struct ph_note){__VA_ARGS__})
+#define PH_LOCK_WAIT(lock) ph_hook_lock_wait(lock)
+#else
+#define PH_POINT(pt) ((void)0)
+/* sizeof never evaluates its operand: nothing runs, yet the arguments
+ * count as used, so hook-free builds need no #if around note values. */
+#define PH_NOTE(...) ((void)sizeof((struct ph_note){__VA_ARGS__}))
+#define PH_LOCK_WAIT(lock) ((void)(lock), false)
+#endif
+
+#endif

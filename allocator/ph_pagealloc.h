@@ -1,0 +1,95 @@
+/*
+ * ph_pagealloc.h - the page allocator (Go: pageAlloc, mpagealloc.go and
+ * mpagealloc_64bit.go, go1.14 with the go1.15 searchAddr fixes).
+ *
+ * Structure.  Pages are tracked by a bitmap sharded into chunks of 512 pages
+ * (ph_palloc_data, which adds the scavenged bitmap).  Chunks live in a
+ * two-level sparse array indexed by chunk number, with L2 blocks created on
+ * grow.  Above the bitmap sits a radix tree of packed summaries
+ * (ph_pallocbits.h), five levels of 3 bits below a root level that covers
+ * the whole heap address space; each level is one flat array, reserved for
+ * the whole address space at init and mapped read-write piecewise as the
+ * heap grows.  Allocation is address-ordered first-fit: descend the tree
+ * from the root, taking the first summary whose runs can hold the request.
+ *
+ * Invariants (checked by ph_pagealloc_verify):
+ *  - summary[L-1][c] == summarize(chunk c) for every grown chunk c, and each
+ *    higher summary is the merge of its 8 children;
+ *  - scavenged implies free;
+ *  - searchAddr: no page below searchAddr is free, and searchAddr lies in
+ *    inUse or is the "no free memory" value ph_pagealloc_max_search_addr();
+ *  - [start, end) spans every grown chunk (chunk indices).
+ *
+ * Locking: every function requires the heap lock (or exclusive ownership,
+ * as in single-threaded tests).  Only the chunk L1 entries are published
+ * atomically, so a reader that holds no lock sees a fully built L2 block.
+ */
+#ifndef PH_PAGEALLOC_H
+#define PH_PAGEALLOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ph_geom.h"
+#include "ph_pallocbits.h"
+#include "ph_ranges.h"
+
+typedef struct ph_pagealloc {
+	const ph_geom *g;
+	/* Radix-tree shape, derived from g at init (Go: levelBits,
+	 * levelShift, levelLogPages). */
+	unsigned level_bits[PH_SUMMARY_LEVELS];
+	unsigned level_shift[PH_SUMMARY_LEVELS];
+	unsigned level_log_pages[PH_SUMMARY_LEVELS];
+
+	ph_sum *summary[PH_SUMMARY_LEVELS]; /* reserved arrays */
+	size_t summary_len[PH_SUMMARY_LEVELS]; /* entries that may be mapped */
+	size_t summary_cap[PH_SUMMARY_LEVELS]; /* entries reserved */
+
+	ph_palloc_data **chunks; /* L1: 1 << chunks_l1_bits pointers to L2 blocks */
+	unsigned chunks_l2_bits;
+
+	uintptr_t search_addr; /* see the invariant above */
+	uintptr_t start, end;  /* chunk indices */
+	ph_ranges in_use;      /* every range passed to grow */
+} ph_pagealloc;
+
+/* Returns NULL, or a sentence explaining why the reservation failed. */
+const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g);
+void ph_pagealloc_destroy(ph_pagealloc *pa);
+
+static inline uintptr_t ph_chunk_index(const ph_geom *g, uintptr_t addr) { return addr >> ph_log_chunk_bytes(g); }
+static inline uintptr_t ph_chunk_base(const ph_geom *g, uintptr_t ci) { return ci << ph_log_chunk_bytes(g); }
+static inline unsigned ph_chunk_page_index(const ph_geom *g, uintptr_t addr)
+{
+	return (unsigned)((addr & (ph_chunk_bytes(g) - 1)) >> g->page_shift);
+}
+/* searchAddr value meaning "no free memory anywhere". */
+static inline uintptr_t ph_pagealloc_max_search_addr(const ph_pagealloc *pa)
+{
+	return ((uintptr_t)1 << pa->g->addr_bits) - 1;
+}
+
+/* The chunk's bitmaps; the chunk must have been grown. */
+ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci);
+/* NULL when chunk ci's L2 block was never created. */
+ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci);
+
+/* Adds [base, base+size) (chunk aligned) as free, scavenged memory. */
+void ph_pagealloc_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t size);
+/* Recomputes summaries after bitmap changes in [base, base+npages pages). */
+void ph_pagealloc_update(ph_pagealloc *pa, uintptr_t base, uintptr_t npages, bool contig, bool alloc);
+/* Marks the range in use; returns the scavenged bytes it contained. */
+uintptr_t ph_pagealloc_alloc_range(ph_pagealloc *pa, uintptr_t base, uintptr_t npages);
+/* First fit without claiming: returns the base (0 = none) and a candidate
+ * searchAddr in *search_addr. */
+uintptr_t ph_pagealloc_find(ph_pagealloc *pa, uintptr_t npages, uintptr_t *search_addr);
+/* First fit and claim: returns the base (0 = none); *scav = scavenged bytes. */
+uintptr_t ph_pagealloc_alloc(ph_pagealloc *pa, uintptr_t npages, uintptr_t *scav);
+void ph_pagealloc_free(ph_pagealloc *pa, uintptr_t base, uintptr_t npages);
+
+/* Checks the invariants above; returns NULL or writes a description of the
+ * first violation into buf and returns buf. */
+const char *ph_pagealloc_verify(const ph_pagealloc *pa, char *buf, size_t n);
+
+#endif
