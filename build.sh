@@ -98,9 +98,9 @@ run_test_binary() {
 	PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
 }
 
-# Variants every unit test runs in: warning-free under gcc and clang, and
-# clean under TSan and ASan+UBSan.
-TEST_VARIANTS="gcc clang tsan asan"
+# Variants every unit test runs in: warning-free under gcc and clang, clean
+# under TSan and ASan+UBSan, and the pre-seed (locked) zeroing variant.
+TEST_VARIANTS="gcc clang tsan asan locked"
 
 variant_make() {
 	local v=$1
@@ -110,6 +110,7 @@ variant_make() {
 	clang) make_variant "$ROOT/build/test-clang" "" 1 CC=clang OPT="-O2 -g" "$@" ;;
 	tsan)  make_variant "$ROOT/build/test-tsan" "-fsanitize=thread" 1 CC=clang "$@" ;;
 	asan)  make_variant "$ROOT/build/test-asan" "-fsanitize=address,undefined -fno-sanitize-recover=all" 1 CC=clang "$@" ;;
+	locked) make_variant "$ROOT/build/test-locked" "" 1 CC=gcc OPT="-O2 -g" ZEROING=locked "$@" ;;
 	esac
 }
 
