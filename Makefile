@@ -36,7 +36,9 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 ALLOC_OBJ = $(call obj,$(ALLOC_SRC))
 HARN_OBJ  = $(call obj,$(HARN_SRC))
-TESTLIB_OBJ = $(call obj,tests/ph_test.c)
+# Helpers every test binary links (tests/json.c: the vector file reader).
+TESTLIB_SRC = tests/ph_test.c $(wildcard tests/json.c)
+TESTLIB_OBJ = $(call obj,$(TESTLIB_SRC))
 
 TARGETS  = $(patsubst fuzz/target_%.c,$(B)/%,$(TARGET_SRC))
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
