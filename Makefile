@@ -40,7 +40,7 @@ HARN_OBJ  = $(call obj,$(HARN_SRC))
 TESTLIB_SRC = tests/ph_test.c $(wildcard tests/json.c)
 TESTLIB_OBJ = $(call obj,$(TESTLIB_SRC))
 
-TARGETS  = $(patsubst fuzz/target_%.c,$(B)/%,$(TARGET_SRC))
+TARGETS  = $(patsubst fuzz/target_%.c,$(B)/fuzz_%,$(TARGET_SRC))
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
 TOOLS    = $(if $(wildcard fuzz/schedtool.c),$(B)/schedtool,)
 STRESS   = $(if $(wildcard stress/*.c),$(B)/stress,)
@@ -66,7 +66,7 @@ $(B)/libfz.a: $(HARN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # Fuzz targets link with the C++ driver and the engine, as OSS-Fuzz requires.
-$(B)/%: $(B)/obj/fuzz/target_%.o $(B)/libfz.a $(B)/libph.a
+$(B)/fuzz_%: $(B)/obj/fuzz/target_%.o $(B)/libfz.a $(B)/libph.a
 	$(CXX) $(SAN) $(CXXFLAGS) -pthread $^ $(LIB_FUZZING_ENGINE) -o $@
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a

@@ -47,19 +47,40 @@ make_variant() {
 	make -s -j"$JOBS" B="$dir" SAN="$san" HOOKS="$hooks" BUG="${ALLOC_BUG:-}" "$@"
 }
 
+# The injected fault named by ALLOC_BUG, validated against ph_bugs.def.
+bug_names() {
+	sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bugs.def
+}
+
+check_bug() {
+	[ -z "${ALLOC_BUG:-}" ] && return 0
+	if ! bug_names | grep -qx -- "$ALLOC_BUG"; then
+		echo "build.sh: ALLOC_BUG=$ALLOC_BUG is not a known bug; ./build.sh bugs lists them" >&2
+		exit 2
+	fi
+}
+
 cmd_build() {
+	check_bug
 	local b=$ROOT/build
 	[ -n "${ALLOC_BUG:-}" ] && b=$ROOT/build/bug-${ALLOC_BUG}
-	make_variant "$b/tsan" "-fsanitize=thread" 1 CC="${CC:-clang}" CXX="${CXX:-clang++}" all targets
-	make_variant "$b/fast" "" 0 CC="${CC:-clang}" OPT="-O2 -g" all
+	local cc=${CC:-clang} cxx=${CXX:-clang++}
+	# Fuzz targets: TSan plus libFuzzer's coverage instrumentation.
+	make_variant "$b/fuzz-tsan" "-fsanitize=thread" 1 CC="$cc" CXX="$cxx" \
+		CFLAGS="-fsanitize=fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer targets
+	# Tests, tools and the stress program under TSan; an optimised
+	# production build (hooks compiled out) for stress-fast.
+	make_variant "$b/tsan" "-fsanitize=thread" 1 CC="$cc" CXX="$cxx" all
+	make_variant "$b/fast" "" 0 CC="$cc" OPT="-O2 -g" lib tools stress
 	mkdir -p "$LOCAL_OUT"
 	local f
-	for f in "$b"/tsan/* ; do
-		[ -f "$f" ] && [ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
+	for f in "$b"/fuzz-tsan/fuzz_*; do
+		[ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
 	done
+	[ -x "$b/tsan/stress" ] && cp -f "$b/tsan/stress" "$LOCAL_OUT/stress"
 	[ -x "$b/fast/stress" ] && cp -f "$b/fast/stress" "$LOCAL_OUT/stress-fast"
 	[ -x "$b/fast/schedtool" ] && cp -f "$b/fast/schedtool" "$LOCAL_OUT/schedtool"
-	echo "build.sh: built into $LOCAL_OUT"
+	echo "build.sh: built into $LOCAL_OUT${ALLOC_BUG:+ (with injected bug $ALLOC_BUG)}"
 }
 
 # ---- test -----------------------------------------------------------------
@@ -136,21 +157,118 @@ cmd_test() {
 
 # ---- fuzz ---------------------------------------------------------------
 
+# stat FILE KEY: a value from libFuzzer's -print_final_stats block.
+stat() {
+	sed -n "s/^stat::$2: *//p" "$1" | tail -1
+}
+
+# Last coverage figure ("cov: N") a libFuzzer log reported.
+last_cov() {
+	grep -o 'cov: [0-9]*' "$1" | tail -1 | sed 's/cov: //'
+}
+
 cmd_fuzz() {
 	local secs=${1:-60}
-	[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -gt 0 ] || die_usage "fuzz: SECONDS must be a positive integer, got '$secs'"
 	[ $# -le 1 ] || die_usage "fuzz: too many arguments"
+	[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -gt 0 ] || die_usage "fuzz: SECONDS must be a positive integer, got '$secs'"
 	cmd_build
-	local targets=()
-	local t
+	local targets=() t
 	for t in "$LOCAL_OUT"/fuzz_*; do
-		[ -x "$t" ] && targets+=("$t")
+		[ -x "$t" ] && targets+=("$(basename "$t")")
 	done
-	if [ ${#targets[@]} -eq 0 ]; then
-		echo "build.sh: no fuzz targets were built" >&2
-		exit 1
-	fi
-	echo "build.sh: fuzzing ${#targets[@]} targets for ${secs}s"
+	[ ${#targets[@]} -gt 0 ] || { echo "build.sh: no fuzz targets were built" >&2; exit 1; }
+
+	local work=$ROOT/work/fuzz
+	local waves=$(( (${#targets[@]} + JOBS - 1) / JOBS ))
+	local each=$(( secs / waves ))
+	[ "$each" -ge 1 ] || each=1
+	echo "build.sh: fuzzing ${#targets[@]} targets, $JOBS at a time, ${each}s each (about ${secs}s in all); work in $work"
+	export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
+
+	local i=0 pids=() names=()
+	for t in "${targets[@]}"; do
+		local d=$work/${t}
+		mkdir -p "$d/corpus" "$d/crashes"
+		# Seeds (and regression inputs) are copied: corpus/ stays as committed.
+		local seeds=$ROOT/corpus/${t#fuzz_}
+		[ -d "$seeds" ] && find "$seeds" -type f ! -name '*.txt' ! -name '*.md' -exec cp -n {} "$d/corpus/" \; 2>/dev/null
+		local opts=()
+		[ -f "$ROOT/fuzz/options/$t.options" ] && mapfile -t opts < <(sed -n 's/^\([a-z_]*\) *= *\(.*\)/-\1=\2/p' "$ROOT/fuzz/options/$t.options")
+		( cd "$d" && "$LOCAL_OUT/$t" "${opts[@]}" -max_total_time="$each" -print_final_stats=1 \
+			-artifact_prefix="$d/crashes/" "$d/corpus" >"$d/log" 2>&1 ) &
+		pids+=($!); names+=("$t")
+		i=$((i + 1))
+		if [ $((i % JOBS)) -eq 0 ] || [ "$i" -eq ${#targets[@]} ]; then
+			fuzz_progress "$work" "${names[@]}" &
+			local prog=$!
+			local p
+			for p in "${pids[@]}"; do wait "$p" || true; done
+			kill "$prog" 2>/dev/null; wait "$prog" 2>/dev/null || true
+			pids=(); names=()
+		fi
+	done
+	fuzz_table "$work" "${targets[@]}"
+}
+
+# fuzz_progress WORK NAMES...: a status line per running target every 10s.
+fuzz_progress() {
+	local work=$1 t line
+	shift
+	while sleep 10; do
+		for t in "$@"; do
+			line=$(grep -E '^#[0-9]+' "$work/$t/log" 2>/dev/null | tail -1)
+			echo "  $t: ${line:-starting}"
+		done
+	done
+}
+
+fuzz_table() {
+	local work=$1 t
+	shift
+	local crashes_total=0
+	printf '\n%-24s %12s %10s %8s %8s %8s\n' target executions exec/s coverage corpus crashes
+	for t in "$@"; do
+		local d=$work/$t
+		local execs rate cov corp crashes
+		execs=$(stat "$d/log" number_of_executed_units)
+		rate=$(stat "$d/log" average_exec_per_sec)
+		cov=$(last_cov "$d/log")
+		corp=$(find "$d/corpus" -type f | wc -l)
+		crashes=$(find "$d/crashes" -type f | wc -l)
+		crashes_total=$((crashes_total + crashes))
+		printf '%-24s %12s %10s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$corp" "$crashes"
+	done
+	for t in "$@"; do
+		local c
+		for c in "$work/$t/crashes"/*; do
+			[ -f "$c" ] || continue
+			echo "crash in $t: reproduce with: ./build.sh repro $c $t"
+		done
+	done
+	[ "$crashes_total" -eq 0 ] || return 1
+}
+
+# Which target a crash file belongs to, from where it lives.
+guess_target() {
+	local f
+	f=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	case $f in
+	*/work/fuzz/fuzz_*/*) f=${f#*/work/fuzz/}; echo "${f%%/*}" ;;
+	*/corpus/*/*) f=${f#*/corpus/}; echo "fuzz_${f%%/*}" ;;
+	*) echo fuzz_schedule ;;
+	esac
+}
+
+cmd_repro() {
+	[ $# -ge 1 ] && [ $# -le 2 ] || die_usage "repro FILE [TARGET]"
+	local file=$1 target=${2:-}
+	[ -f "$file" ] || { echo "build.sh: no such file: $file" >&2; exit 2; }
+	[ -n "$target" ] || target=$(guess_target "$file")
+	target=fuzz_${target#fuzz_}
+	[ -x "$LOCAL_OUT/$target" ] || cmd_build
+	[ -x "$LOCAL_OUT/$target" ] || { echo "build.sh: unknown target $target" >&2; exit 2; }
+	echo "build.sh: replaying $file with $target"
+	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=1 "$LOCAL_OUT/$target" "$file"
 }
 
 cmd_bugs() {
@@ -166,6 +284,7 @@ main() {
 	build) [ $# -eq 0 ] || die_usage "build takes no arguments"; cmd_build ;;
 	test) [ $# -eq 0 ] || die_usage "test takes no arguments"; cmd_test ;;
 	fuzz) cmd_fuzz "$@" ;;
+	repro) cmd_repro "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;

@@ -1,0 +1,25 @@
+/*
+ * fz_harness.h - the small API every fuzz target uses (in the spirit of
+ * libxml2's fuzz/fuzz.h): configuration from the environment, one runner
+ * per process created on the first input, and the libFuzzer entry glue.
+ *
+ * Environment (read once):
+ *   FZ_TRACE=1          print the swimlane trace of every input
+ *   FZ_ENGINE=pthread|fiber   controlled-scheduler engine (default: pthread)
+ *   FZ_BUDGET=N         scheduling points per input before "livelock"
+ */
+#ifndef FZ_HARNESS_H
+#define FZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fz_run.h"
+
+/* Reads the environment into cfg (freerun as given); exits 2 with a
+ * message on a malformed value. */
+void fz_harness_config(struct fz_config *cfg, int freerun);
+/* Decodes data with the profile and runs it on the process's runner. */
+int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data, size_t size);
+
+#endif

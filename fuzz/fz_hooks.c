@@ -1,0 +1,98 @@
+/*
+ * fz_hooks.c - the allocator's hooks (allocator/ph_hooks.h), implemented
+ * for the runner: scheduling points hand control to the controlled
+ * scheduler, lock waits let other threads run, notes go to the trace and
+ * to the decision oracles.  With no schedule running (the main thread's
+ * set-up and clean-up) every hook returns at once.
+ */
+#include "fz_run_internal.h"
+#include "fz_sanitizer.h"
+
+static void livelock(struct fz_runner *r, int me)
+{
+	struct fz_verdict v;
+	fz_fail_verdict(&v, "LIVELOCK",
+			"no thread finished within %llu scheduling points: some thread retries forever",
+			(unsigned long long)r->cfg.budget);
+	fz_runner_fail(r, me, &v, NULL);
+	fz_runner_unwind(r, me);
+}
+
+/* Hands control from me to next and returns when me runs again; unwinds
+ * instead if the input was abandoned meanwhile. */
+static void hand_over(struct fz_runner *r, int me, int next)
+{
+	if (next != me)
+		fz_engine_switch(r->engine, me, next);
+	if (fz_runner_unwinding(r))
+		fz_runner_unwind(r, me);
+}
+
+void fz_runner_point(struct fz_runner *r)
+{
+	if (fz_runner_unwinding(r))
+		fz_runner_unwind(r, r->sched.current);
+	FZ_UNTRACKED_BEGIN();
+	int me = r->sched.current;
+	int next = fz_sched_point(&r->sched);
+	FZ_UNTRACKED_END();
+	if (next < 0)
+		livelock(r, me);
+	hand_over(r, me, next);
+}
+
+#if PH_HOOKS
+/* Hook-free builds (stress-fast, benchmarks) have no hooks to implement. */
+
+void ph_hook_point(enum ph_point pt)
+{
+	(void)pt;
+	struct fz_runner *r = fz_active_runner;
+	if (r == NULL || !r->hooks_on || r->cfg.freerun)
+		return;
+	fz_runner_point(r);
+}
+
+bool ph_hook_lock_wait(const void *lock)
+{
+	struct fz_runner *r = fz_active_runner;
+	if (r == NULL || !r->hooks_on || r->cfg.freerun)
+		return false; /* sleep on the futex like any program */
+	int me = r->sched.current;
+	fz_runner_trace(r, me, &(struct fz_event){.kind = FZ_EV_BLOCK});
+	FZ_UNTRACKED_BEGIN();
+	int next = fz_sched_block(&r->sched, lock);
+	FZ_UNTRACKED_END();
+	if (next < 0) {
+		struct fz_verdict v;
+		fz_fail_verdict(&v, "DEADLOCK", "thread T%d waits for the heap lock and no thread can run", me);
+		fz_runner_fail(r, me, &v, NULL);
+		fz_runner_unwind(r, me);
+	}
+	hand_over(r, me, next);
+	return true;
+}
+
+void ph_hook_note(const struct ph_note *n)
+{
+	struct fz_runner *r = fz_active_runner;
+	if (r == NULL || !r->hooks_on)
+		return;
+	int tid = fz_current_tid(r);
+	if (tid < 0)
+		return;
+	struct fz_verdict v;
+	FZ_UNTRACKED_BEGIN();
+	fz_trace_add(r->trace, tid, &(struct fz_event){
+		.kind = FZ_EV_NOTE, .sub = (uint8_t)n->kind, .ok = n->ok, .base = n->base,
+		.npages = n->npages, .arena = n->arena, .a = n->a, .b = n->b});
+	if (n->kind == PH_NOTE_CLAIM && !r->cfg.freerun)
+		fz_claim_add(r->dec, tid, n->base, n->npages, false, r->t[tid].pending_id);
+	bool ok = fz_decisions_note(r->dec, tid, n, &r->shadow, &v);
+	FZ_UNTRACKED_END();
+	if (!ok) {
+		fz_runner_fail(r, tid, &v, NULL);
+		fz_runner_unwind(r, tid);
+	}
+}
+#endif

@@ -1,0 +1,282 @@
+/*
+ * fz_oracle_decisions.c - Z2, Z3, O2 and O3, judged from the notes the
+ * allocator emits around every zeroing decision.
+ *
+ * The model keeps every claim of the input (real allocations from the
+ * moment their pages are claimed until they are freed; raw claims for the
+ * span of their decision), each thread's decision in flight, and per arena
+ * the zeroedBase implied by the CASes and stores seen plus the highest end
+ * any decision reached.  With a controlled schedule (exact) the notes form
+ * one total order, so the model is exact and every oracle applies; in
+ * free-running mode only the per-thread checks (O3, Z3's bounds) and the
+ * highest-end bookkeeping are used.
+ *
+ * Times are a counter of notes ("now"), which orders events in the
+ * controlled schedule.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fz_oracle.h"
+#include "ph_throw.h"
+
+void fz_decisions_reset(struct fz_decisions *d, const ph_geom *g, bool exact)
+{
+	memset(d, 0, sizeof *d);
+	d->g = g;
+	d->first_arena = g->heap_vbase >> g->arena_shift;
+	d->nslots = g->max_arenas < 64 ? g->max_arenas : 64;
+	d->exact = exact;
+	for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
+		d->th[t].claim = -1;
+}
+
+static const char *where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
+{
+	uintptr_t off = addr - g->heap_vbase;
+	snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
+		 (unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
+	return buf;
+}
+
+/* The part of claim range [base, +npages) inside arena ai, as arena
+ * offsets [*off, *lim); false if the range does not touch that arena. */
+static bool segment(const ph_geom *g, uintptr_t base, uintptr_t npages, uintptr_t ai, uintptr_t *off,
+		    uintptr_t *lim)
+{
+	uintptr_t ab = ph_arena_bytes(g);
+	uintptr_t lo = base, hi = base + (npages << g->page_shift);
+	uintptr_t a_lo = ai << g->arena_shift, a_hi = a_lo + ab;
+	if (hi <= a_lo || lo >= a_hi)
+		return false;
+	*off = (lo > a_lo ? lo : a_lo) - a_lo;
+	*lim = (hi < a_hi ? hi : a_hi) - a_lo;
+	return true;
+}
+
+int fz_claim_add(struct fz_decisions *d, int tid, uintptr_t base, uintptr_t npages, bool raw, uint32_t id)
+{
+	if (d->nclaims == FZ_MAX_CLAIMS) {
+		d->claims_overflow = true;
+		return -1;
+	}
+	int i = (int)d->nclaims++;
+	d->claims[i] = (struct fz_claim){
+		.base = base, .npages = npages, .tid = tid, .raw = raw, .id = id,
+		.born = d->now, .died = UINT64_MAX,
+	};
+	if (tid >= 0 && tid < FZ_MAX_THREADS)
+		d->th[tid].claim = i;
+	return i;
+}
+
+void fz_claim_freed(struct fz_decisions *d, uint32_t id)
+{
+	for (unsigned i = 0; i < d->nclaims; i++)
+		if (!d->claims[i].raw && d->claims[i].id == id && d->claims[i].died == UINT64_MAX)
+			d->claims[i].died = d->now;
+}
+
+static void raise_max_end(struct fz_decisions *d, unsigned slot, uintptr_t lim)
+{
+	uintptr_t cur = __atomic_load_n(&d->max_end[slot], __ATOMIC_RELAXED);
+	while (cur < lim && !__atomic_compare_exchange_n(&d->max_end[slot], &cur, lim, true,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+static void decide_begin(struct fz_decisions *d, int tid, const struct ph_note *n)
+{
+	struct fz_deciding *t = &d->th[tid];
+	int c = d->exact ? t->claim : -1;
+	t->base = n->base;
+	t->npages = n->npages;
+	/* Normally the decision is for the pages just claimed; a decision for
+	 * other pages (taken before claiming them) is a claim of its own. */
+	if (d->exact && (c < 0 || d->claims[c].base != n->base || d->claims[c].npages != n->npages ||
+			 d->claims[c].decided))
+		c = fz_claim_add(d, tid, n->base, n->npages, false, 0);
+	t->claim = c;
+	t->reload_due = t->must_throw = false;
+	if (c >= 0) {
+		d->claims[c].deciding = d->claims[c].decided = true;
+		d->claims[c].born = d->claims[c].born < d->now ? d->claims[c].born : d->now;
+	}
+	d->decisions++;
+	const ph_geom *g = d->g;
+	uintptr_t first = n->base >> g->arena_shift;
+	uintptr_t last = (n->base + (n->npages << g->page_shift) - 1) >> g->arena_shift;
+	for (uintptr_t ai = first; ai <= last; ai++) {
+		uintptr_t off, lim;
+		if (ai - d->first_arena < d->nslots && segment(g, n->base, n->npages, ai, &off, &lim))
+			raise_max_end(d, (unsigned)(ai - d->first_arena), lim);
+	}
+}
+
+/* Z2: did anything allow this decision to ask for zeroing? */
+static bool zeroing_justified(const struct fz_decisions *d, int c, const struct fz_shadow *shadow)
+{
+	const struct fz_claim *me = &d->claims[c];
+	const ph_geom *g = d->g;
+	if (fz_shadow_any_used(shadow, me->base, me->npages))
+		return true;
+	uintptr_t first = me->base >> g->arena_shift;
+	uintptr_t last = (me->base + (me->npages << g->page_shift) - 1) >> g->arena_shift;
+	for (uintptr_t ai = first; ai <= last; ai++) {
+		uintptr_t off, lim;
+		if (!segment(g, me->base, me->npages, ai, &off, &lim))
+			continue;
+		for (unsigned i = 0; i < d->nclaims; i++) {
+			const struct fz_claim *o = &d->claims[i];
+			uintptr_t ooff, olim;
+			if ((int)i != c && o->decided && segment(g, o->base, o->npages, ai, &ooff, &olim) &&
+			    olim > off)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool o3_pending(struct fz_decisions *d, int tid, struct fz_verdict *v)
+{
+	struct fz_deciding *t = &d->th[tid];
+	if (!t->must_throw)
+		return true;
+	char at[32];
+	t->must_throw = false;
+	return fz_fail_verdict(v, "O3",
+			       "claim %s+%lu reloaded zeroedBase of A%lu as %lu pages, inside its own range, after a failed CAS; the overlap detector had to fire but the decision went on",
+			       where(d->g, t->base, at, sizeof at), (unsigned long)t->npages,
+			       (unsigned long)(t->arena - d->first_arena), (unsigned long)(t->seen >> d->g->page_shift));
+}
+
+static bool check_bounds(struct fz_decisions *d, uintptr_t ai, uintptr_t v_new, uintptr_t v_old,
+			 const char *how, struct fz_verdict *v)
+{
+	const ph_geom *g = d->g;
+	unsigned slot = (unsigned)(ai - d->first_arena);
+	if (v_new > ph_arena_bytes(g))
+		return fz_fail_verdict(v, "Z3", "%s set zeroedBase of A%u to %lu pages, beyond the arena's %lu",
+				       how, slot, (unsigned long)(v_new >> g->page_shift),
+				       (unsigned long)ph_arena_pages(g));
+	if (d->exact && slot < d->nslots && v_new < d->model_zb[slot])
+		return fz_fail_verdict(v, "Z3", "%s moved zeroedBase of A%u down from %lu to %lu pages", how, slot,
+				       (unsigned long)(d->model_zb[slot] >> g->page_shift),
+				       (unsigned long)(v_new >> g->page_shift));
+	(void)v_old;
+	if (slot < d->nslots)
+		d->model_zb[slot] = v_new;
+	return true;
+}
+
+bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
+		       const struct fz_shadow *shadow, struct fz_verdict *v)
+{
+	if (tid < 0 || tid >= FZ_MAX_THREADS)
+		return true;
+	struct fz_deciding *t = &d->th[tid];
+	d->now++;
+	switch (n->kind) {
+	case PH_NOTE_DECIDE_BEGIN:
+		decide_begin(d, tid, n);
+		return true;
+	case PH_NOTE_ZB_LOAD:
+		if (!o3_pending(d, tid, v))
+			return false;
+		t->arena = n->arena;
+		if (t->reload_due) {
+			uintptr_t off, lim;
+			t->reload_due = false;
+			if (segment(d->g, t->base, t->npages, n->arena, &off, &lim) && n->a > off && n->a <= lim) {
+				t->must_throw = true;
+				t->seen = n->a;
+			}
+		}
+		return true;
+	case PH_NOTE_ZB_CAS:
+		if (!o3_pending(d, tid, v))
+			return false;
+		t->arena = n->arena;
+		if (!n->ok) {
+			t->reload_due = true;
+			return true;
+		}
+		return check_bounds(d, n->arena, n->b, n->a, "a CAS", v);
+	case PH_NOTE_ZB_STORE:
+		if (!o3_pending(d, tid, v))
+			return false;
+		t->arena = n->arena;
+		return check_bounds(d, n->arena, n->b, n->a, "a plain store", v);
+	case PH_NOTE_DECIDE_END: {
+		if (!o3_pending(d, tid, v))
+			return false;
+		int c = t->claim;
+		t->claim = -1;
+		if (c < 0)
+			return true;
+		d->claims[c].deciding = false;
+		if (d->claims[c].raw)
+			d->claims[c].died = d->now;
+		if (n->ok && d->exact) {
+			d->spurious_pages += fz_shadow_count_never(shadow, d->claims[c].base, d->claims[c].npages);
+			if (!zeroing_justified(d, c, shadow)) {
+				char at[32];
+				return fz_fail_verdict(v, "Z2",
+						       "decision for %s+%lu asked for zeroing, but none of its pages was used before and no other decision in its arena reached above its start",
+						       where(d->g, d->claims[c].base, at, sizeof at),
+						       (unsigned long)d->claims[c].npages);
+			}
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+enum fz_throw_class fz_decisions_throw(struct fz_decisions *d, int tid, const char *msg,
+				       struct fz_verdict *v)
+{
+	struct fz_deciding *t = tid >= 0 && tid < FZ_MAX_THREADS ? &d->th[tid] : NULL;
+	char at[32], at2[32];
+	if (strcmp(msg, PH_MSG_OVERLAP) != 0 || t == NULL || t->claim < 0) {
+		fz_fail_verdict(v, "THROW", "the allocator threw \"%s\"", msg);
+		return FZ_THROW_OTHER;
+	}
+	t->must_throw = false;
+	const struct fz_claim *me = &d->claims[t->claim];
+	uintptr_t me_end = me->base + (me->npages << d->g->page_shift);
+	for (unsigned i = 0; i < d->nclaims; i++) {
+		const struct fz_claim *o = &d->claims[i];
+		uintptr_t o_end = o->base + (o->npages << d->g->page_shift);
+		if ((int)i == t->claim || o->base >= me_end || o_end <= me->base)
+			continue;
+		if (o->born > d->now || o->died < me->born)
+			continue; /* not alive at any time during this decision */
+		if (o->raw || me->raw)
+			return FZ_THROW_INJECTED;
+		fz_fail_verdict(v, "O1",
+				"allocations #%u (%s+%lu) and #%u (%s+%lu) overlap; the allocator's overlap detector caught it",
+				me->id, where(d->g, me->base, at, sizeof at), (unsigned long)me->npages, o->id,
+				where(d->g, o->base, at2, sizeof at2), (unsigned long)o->npages);
+		return FZ_THROW_REAL;
+	}
+	fz_fail_verdict(v, "O2",
+			"\"%s\" thrown for %s+%lu, but no overlapping claim was in flight or live during its decision",
+			msg, where(d->g, me->base, at, sizeof at), (unsigned long)me->npages);
+	return FZ_THROW_UNSOUND;
+}
+
+bool fz_decisions_quiescent(const struct fz_decisions *d, const ph_heap *h, struct fz_verdict *v)
+{
+	for (unsigned s = 0; s < d->nslots; s++) {
+		uintptr_t zb = ph_heap_zeroed_base(h, d->first_arena + s);
+		uintptr_t want = __atomic_load_n(&d->max_end[s], __ATOMIC_RELAXED);
+		if (zb != want)
+			return fz_fail_verdict(v, "Z3",
+					       "at rest, zeroedBase of A%u is %lu pages but the highest end decided in that arena is %lu",
+					       s, (unsigned long)(zb >> d->g->page_shift),
+					       (unsigned long)(want >> d->g->page_shift));
+	}
+	return true;
+}

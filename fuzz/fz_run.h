@@ -1,0 +1,62 @@
+/*
+ * fz_run.h - runs one schedule against the heap and judges it.
+ *
+ * A runner owns a heap, an engine, the oracles' state and the trace, and
+ * keeps them across inputs.  For every input it resets the heap, lets the
+ * schedule's threads run their programs (under the controlled scheduler,
+ * or free-running on real threads), checks the oracles as events happen,
+ * then, at rest, checks Z3 and the heap's accounting, frees everything and
+ * checks that nothing is left in use.
+ *
+ * On a failure (an oracle, a throw, a deadlock, a livelock) the runner
+ * prints the verdict and the swimlane trace and aborts, which is what a
+ * fuzzing engine wants.  Tests install a failure handler instead; the run
+ * then unwinds every thread and fz_runner_run returns the verdict.
+ *
+ * One runner at a time may run (the allocator's hooks are process-wide).
+ */
+#ifndef FZ_RUN_H
+#define FZ_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fz_engine.h"
+#include "fz_oracle.h"
+#include "fz_schedule.h"
+#include "ph_geom.h"
+
+#define FZ_DEFAULT_BUDGET 200000 /* scheduling points per input */
+
+struct fz_config {
+	enum fz_engine_kind engine;
+	bool freerun;        /* real parallel threads, no control (not deterministic) */
+	uint64_t budget;     /* livelock threshold; 0 = FZ_DEFAULT_BUDGET */
+	bool trace_always;   /* print the trace of every input, not only failures */
+	FILE *out;           /* verdicts and traces; NULL = stderr */
+	const ph_geom *geom; /* NULL = ph_geom_fuzz */
+};
+
+struct fz_outcome {
+	bool failed;
+	struct fz_verdict verdict;
+	bool detector_fired; /* an injected overlap was caught, as it should be */
+	uint64_t steps, switches, allocs, ooms, decisions, spurious_pages, cas_failures;
+};
+
+struct fz_runner;
+typedef void (*fz_failure_fn)(const struct fz_outcome *o, void *arg);
+
+struct fz_runner *fz_runner_new(const struct fz_config *cfg, char *err, size_t errlen);
+void fz_runner_free(struct fz_runner *r);
+/* Replace abort-on-failure by fn (NULL restores aborting). */
+void fz_runner_on_failure(struct fz_runner *r, fz_failure_fn fn, void *arg);
+void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s,
+		   struct fz_outcome *out);
+/* The last run's trace, with its summary line. */
+void fz_runner_print_trace(struct fz_runner *r, FILE *out);
+/* One line describing a schedule (threads, strategy, seed, caches). */
+void fz_schedule_summary(const struct fz_schedule *s, const char *engine, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * fz_run_internal.h - the runner's state, shared by fz_run.c (inputs and
+ * operations) and fz_hooks.c (the allocator's hooks).
+ */
+#ifndef FZ_RUN_INTERNAL_H
+#define FZ_RUN_INTERNAL_H
+
+#include <setjmp.h>
+
+#include "fz_run.h"
+#include "fz_sched.h"
+#include "fz_trace.h"
+#include "ph_heap.h"
+
+#define FZ_MAX_LIVE FZ_MAX_OPS
+
+struct fz_tctx {
+	int tid;
+	ph_p p;
+	jmp_buf unwind;        /* where an abandoned input unwinds to */
+	struct fz_live live[FZ_MAX_LIVE];
+	unsigned nlive;
+	uint32_t pending_id;   /* number of the allocation in progress */
+};
+
+struct fz_runner {
+	struct fz_config cfg;
+	const ph_geom *g;
+	ph_heap *heap;
+	struct fz_engine *engine;
+	struct fz_sched sched;
+	struct fz_trace *trace;
+	struct fz_shadow shadow;
+	struct fz_decisions *dec;
+	struct fz_tctx t[FZ_MAX_THREADS];
+
+	const struct fz_schedule *s;
+	const struct fz_profile *pr;
+	char summary[200];
+
+	bool hooks_on;        /* schedule threads are running */
+	uint32_t unwinding;   /* relaxed atomic: abandon the input */
+	uint32_t arrived;     /* relaxed atomic: free-running start barrier */
+	uint32_t next_id;
+	bool raw_claims;      /* the input made fault-injected claims */
+	struct fz_outcome out;
+	fz_failure_fn on_fail;
+	void *on_fail_arg;
+};
+
+/* The runner whose schedule is running, if any (set by the main thread
+ * before the threads start, cleared after they finish). */
+extern struct fz_runner *fz_active_runner;
+
+/* The schedule thread running the calling code; -1 on the main thread. */
+int fz_current_tid(const struct fz_runner *r);
+/* A scheduling point of the harness (between operations) or allocator. */
+void fz_runner_point(struct fz_runner *r);
+/* Reports a failure on thread tid; returns only when a failure handler is
+ * installed, after which the caller must unwind (fz_runner_unwind). */
+void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, const char *extra);
+__attribute__((noreturn)) void fz_runner_unwind(struct fz_runner *r, int tid);
+bool fz_runner_unwinding(const struct fz_runner *r);
+void fz_runner_trace(struct fz_runner *r, int tid, const struct fz_event *ev);
+
+#endif

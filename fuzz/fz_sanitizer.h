@@ -1,0 +1,79 @@
+/*
+ * fz_sanitizer.h - what the harness tells the sanitizers.
+ *
+ * Under ThreadSanitizer the harness's own bookkeeping (scheduler state,
+ * traces, oracle models) is touched by whichever schedule thread happens to
+ * run, with deliberately no happens-before edge between them (so that races
+ * in the allocator stay visible).  FZ_UNTRACKED_BEGIN/END bracket that
+ * bookkeeping so TSan neither reports it nor derives anything from it.
+ * Accesses to heap memory and all allocator calls must stay outside.
+ *
+ * Fiber support: TSan needs to know about stack switches (a fiber is a
+ * separate TSan thread), ASan too (fake stacks, stack bounds).
+ */
+#ifndef FZ_SANITIZER_H
+#define FZ_SANITIZER_H
+
+#include <stddef.h>
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FZ_TSAN 1
+#endif
+#if __has_feature(address_sanitizer)
+#define FZ_ASAN 1
+#endif
+#if __has_feature(memory_sanitizer)
+#define FZ_MSAN 1
+#endif
+#endif
+#if !defined(FZ_TSAN) && defined(__SANITIZE_THREAD__)
+#define FZ_TSAN 1
+#endif
+#if !defined(FZ_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define FZ_ASAN 1
+#endif
+
+#ifdef FZ_TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+void AnnotateIgnoreWritesBegin(const char *file, int line);
+void AnnotateIgnoreWritesEnd(const char *file, int line);
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+void __tsan_set_fiber_name(void *fiber, const char *name);
+void AnnotateBenignRaceSized(const char *file, int line, const volatile void *mem, size_t size,
+			     const char *desc);
+#define FZ_TSAN_NO_SYNC 1u
+#define FZ_UNTRACKED_BEGIN()                                                     \
+	do {                                                                     \
+		AnnotateIgnoreReadsBegin(__FILE__, __LINE__);                    \
+		AnnotateIgnoreWritesBegin(__FILE__, __LINE__);                   \
+	} while (0)
+#define FZ_UNTRACKED_END()                                                       \
+	do {                                                                     \
+		AnnotateIgnoreWritesEnd(__FILE__, __LINE__);                     \
+		AnnotateIgnoreReadsEnd(__FILE__, __LINE__);                      \
+	} while (0)
+#else
+#define FZ_UNTRACKED_BEGIN() ((void)0)
+#define FZ_UNTRACKED_END() ((void)0)
+#endif
+
+/*
+ * libFuzzer's coverage counters are bumped with plain stores by whichever
+ * schedule thread runs; since the hand-off deliberately creates no
+ * happens-before edge, TSan (which in clang 14 instruments those stores)
+ * would report every counter as a race.  fz_sanitizer_init declares the
+ * counter section a benign race, once, before any schedule thread runs.
+ */
+void fz_sanitizer_init(void);
+
+#ifdef FZ_ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
+#endif
+
+#endif

@@ -1,0 +1,11 @@
+/* target_schedule_freerun.c - fuzz_schedule_freerun: the same programs as
+ * fuzz_schedule on real threads released together, no control.  Not
+ * deterministic: meant for ThreadSanitizer and real parallel hardware. */
+#include "fz_harness.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fz_harness_run(&fz_profile_schedule, 1, data, size);
+}
