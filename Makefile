@@ -44,14 +44,16 @@ TARGETS  = $(patsubst fuzz/target_%.c,$(B)/fuzz_%,$(TARGET_SRC))
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
 TOOLS    = $(if $(wildcard fuzz/schedtool.c),$(B)/schedtool,)
 STRESS   = $(if $(wildcard stress/*.c),$(B)/stress,)
+BENCHES  = $(patsubst bench/%.c,$(B)/%,$(wildcard bench/bench_*.c))
 
-.PHONY: all lib targets tests tools stress
+.PHONY: all lib targets tests tools stress benches
 all: lib tests tools stress
 lib: $(B)/libph.a
 targets: $(TARGETS)
 tests: $(TESTS)
 tools: $(TOOLS)
 stress: $(STRESS)
+benches: $(BENCHES)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,6 +72,9 @@ $(B)/fuzz_%: $(B)/obj/fuzz/target_%.o $(B)/libfz.a $(B)/libph.a
 	$(CXX) $(SAN) $(CXXFLAGS) -pthread $^ $(LIB_FUZZING_ENGINE) -o $@
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
+
+$(B)/bench_%: $(B)/obj/bench/bench_%.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
 $(B)/schedtool: $(B)/obj/fuzz/schedtool.o $(B)/libfz.a $(B)/libph.a

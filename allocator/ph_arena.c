@@ -103,7 +103,7 @@ uintptr_t ph_heap_sys_alloc(ph_heap *h, uintptr_t n, uintptr_t *size)
 	return g->heap_vbase + (uintptr_t)slot * ab;
 }
 
-void ph_heap_arenas_reset(ph_heap *h)
+void ph_heap_arenas_reset(ph_heap *h, bool release_memory)
 {
 	uintptr_t ab = ph_arena_bytes(h->g);
 	for (unsigned s = 0; s < h->slots_hw; s++) {
@@ -113,8 +113,12 @@ void ph_heap_arenas_reset(ph_heap *h)
 			l2[ai & (((uintptr_t)1 << h->arena_l2_bits) - 1)] = NULL;
 		h->arena_meta[s].zeroed_base = 0;
 	}
-	if (h->slots_hw > 0)
-		ph_os_unmap(h->os_base, (size_t)h->slots_hw * ab);
+	if (h->slots_hw > 0) {
+		if (release_memory)
+			ph_os_unmap(h->os_base, (size_t)h->slots_hw * ab);
+		else
+			ph_os_protect_none(h->os_base, (size_t)h->slots_hw * ab);
+	}
 	h->next_slot = 0;
 	h->slots_hw = 0;
 }

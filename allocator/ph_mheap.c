@@ -56,18 +56,25 @@ void ph_heap_destroy(ph_heap *h)
 	free(h);
 }
 
-void ph_heap_reset(ph_heap *h)
+static void heap_reset(ph_heap *h, bool release_memory)
 {
-	ph_heap_arenas_reset(h);
-	ph_pagealloc_destroy(&h->pages);
-	const char *why = ph_pagealloc_init(&h->pages, h->g);
-	if (why != NULL)
-		ph_throwf("out of memory", "heap reset: %s", why);
+	ph_heap_arenas_reset(h, release_memory);
+	ph_pagealloc_reset(&h->pages);
 	h->cur_base = h->cur_end = 0;
 	h->lock.state = 0;
 	h->lock.contended = 0;
 	h->cas_failures = 0;
 	h->grows = 0;
+}
+
+void ph_heap_reset(ph_heap *h)
+{
+	heap_reset(h, true);
+}
+
+void ph_heap_reset_prezeroed(ph_heap *h)
+{
+	heap_reset(h, false);
 }
 
 const ph_geom *ph_heap_geom(const ph_heap *h) { return h->g; }

@@ -44,6 +44,11 @@ void ph_os_unmap(void *p, size_t size)
 	mprotect(p, size, PROT_NONE);
 }
 
+void ph_os_protect_none(void *p, size_t size)
+{
+	mprotect(p, round_up(size), PROT_NONE);
+}
+
 void ph_os_release(void *p, size_t size)
 {
 	if (p != NULL)

@@ -20,6 +20,8 @@ void *ph_os_reserve(size_t size);
 bool ph_os_map(void *p, size_t size);
 /* Give [p, p+size) back: contents become zero, access becomes PROT_NONE. */
 void ph_os_unmap(void *p, size_t size);
+/* Make [p, p+size) inaccessible again, keeping its contents. */
+void ph_os_protect_none(void *p, size_t size);
 /* Drop a reservation entirely. */
 void ph_os_release(void *p, size_t size);
 /* Zeroed read-write memory for metadata; NULL when the kernel refuses. */

@@ -87,6 +87,23 @@ void ph_pagealloc_destroy(ph_pagealloc *pa)
 	ph_ranges_destroy(&pa->in_use);
 }
 
+void ph_pagealloc_reset(ph_pagealloc *pa)
+{
+	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
+		if (pa->summary_len[l] > 0)
+			ph_os_unmap(pa->summary[l], pa->summary_len[l] * sizeof(ph_sum));
+		pa->summary_len[l] = 0;
+	}
+	for (uintptr_t ci = pa->start; ci < pa->end; ci++) {
+		ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
+		if (c != NULL)
+			memset(c, 0, sizeof *c);
+	}
+	pa->in_use.n = 0;
+	pa->search_addr = ph_pagealloc_max_search_addr(pa);
+	pa->start = pa->end = 0;
+}
+
 ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
 {
 	uintptr_t l1 = ci >> pa->chunks_l2_bits;

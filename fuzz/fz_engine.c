@@ -2,6 +2,9 @@
 #include "fz_engine.h"
 
 #include <string.h>
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 struct fz_engine *fz_engine_new(enum fz_engine_kind kind, char *err, size_t errlen)
 {
@@ -52,3 +55,5 @@ bool fz_engine_run_free(struct fz_engine *e, unsigned n, fz_thread_fn fn, void *
 	e->ops->run_free(e, n, fn, arg);
 	return true;
 }
+
+FZ_HARNESS_CODE_END

@@ -23,6 +23,8 @@
 #include "fz_engine.h"
 #include "fz_sanitizer.h"
 
+FZ_HARNESS_CODE_BEGIN
+
 #if defined(__x86_64__) && !defined(FZ_MSAN)
 #define FZ_HAVE_FIBERS 1
 #endif
@@ -90,30 +92,37 @@ struct fiber_engine {
 
 void fz_fiber_start(struct fiber_engine *e, long tid);
 
-static void switch_stack(struct fiber *from, struct fiber *to, const void *to_lo, size_t to_size, bool leaving)
+/* Where a switch goes, read in full before the switch starts: from
+ * __tsan_switch_to_fiber on, accesses count as the target's, and a fiber
+ * that has just reported finished must not touch engine state at all. */
+struct target {
+	void *sp;
+	void *tsan;
+	const void *lo;
+	size_t size;
+};
+
+static struct target target_of(struct fiber_engine *e, int to)
+{
+	if (to < 0)
+		return (struct target){e->main.sp, e->main.tsan, e->main_stack_lo, e->main_stack_size};
+	return (struct target){e->f[to].sp, e->f[to].tsan, e->f[to].stack, e->f[to].size};
+}
+
+static void switch_stack(struct fiber *from, struct target to, bool leaving)
 {
 #ifdef FZ_TSAN
-	__tsan_switch_to_fiber(to->tsan, FZ_TSAN_NO_SYNC);
+	__tsan_switch_to_fiber(to.tsan, FZ_TSAN_NO_SYNC);
 #endif
 #ifdef FZ_ASAN
-	__sanitizer_start_switch_fiber(leaving ? NULL : &from->asan_fake, to_lo, to_size);
+	__sanitizer_start_switch_fiber(leaving ? NULL : &from->asan_fake, to.lo, to.size);
 #else
-	(void)to_lo;
-	(void)to_size;
 	(void)leaving;
 #endif
-	fz_ctx_swap(&from->sp, to->sp);
+	fz_ctx_swap(&from->sp, to.sp);
 #ifdef FZ_ASAN
 	__sanitizer_finish_switch_fiber(from->asan_fake, NULL, NULL);
 #endif
-}
-
-static void go_to(struct fiber_engine *e, struct fiber *from, int to, bool leaving)
-{
-	if (to < 0)
-		switch_stack(from, &e->main, e->main_stack_lo, e->main_stack_size, leaving);
-	else
-		switch_stack(from, &e->f[to], e->f[to].stack, e->f[to].size, leaving);
 }
 
 void fz_fiber_start(struct fiber_engine *e, long tid)
@@ -123,8 +132,10 @@ void fz_fiber_start(struct fiber_engine *e, long tid)
 #endif
 	(void)__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE);
 	int next = e->fn((int)tid, e->arg);
+	struct target to = target_of(e, next);
+	struct fiber *self = &e->f[tid];
 	__atomic_fetch_add(&e->finished, 1, __ATOMIC_RELEASE);
-	go_to(e, &e->f[tid], next, true);
+	switch_stack(self, to, true);
 	abort(); /* a finished fiber is never resumed */
 }
 
@@ -173,12 +184,13 @@ static void fiber_run(struct fz_engine *base, unsigned n, int first, fz_thread_f
 	e->arg = arg;
 	for (unsigned i = 0; i < n; i++)
 		prime(e, (int)i);
-	__atomic_store_n(&e->finished, 0, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&e->gen, 1, __ATOMIC_RELEASE);
 #ifdef FZ_TSAN
 	e->main.tsan = __tsan_get_current_fiber();
 #endif
-	go_to(e, &e->main, first, false);
+	/* Everything above is published to the fibers by this release. */
+	__atomic_store_n(&e->finished, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->gen, 1, __ATOMIC_RELEASE);
+	switch_stack(&e->main, target_of(e, first), false);
 	/* Back when the last body returned -1. */
 	if (__atomic_load_n(&e->finished, __ATOMIC_ACQUIRE) != n) {
 		fprintf(stderr, "fz_engine: run ended with unfinished fibers\n");
@@ -189,7 +201,7 @@ static void fiber_run(struct fz_engine *base, unsigned n, int first, fz_thread_f
 static void fiber_switch(struct fz_engine *base, int from, int to)
 {
 	struct fiber_engine *e = (struct fiber_engine *)base;
-	go_to(e, &e->f[from], to, false);
+	switch_stack(&e->f[from], target_of(e, to), false);
 }
 
 static void fiber_destroy(struct fz_engine *base)
@@ -246,3 +258,5 @@ struct fz_engine *fz_engine_fiber_new(char *err, size_t errlen)
 }
 
 #endif
+
+FZ_HARNESS_CODE_END

@@ -23,6 +23,9 @@
 #include <unistd.h>
 
 #include "fz_engine.h"
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 struct pthread_engine {
 	struct fz_engine base;
@@ -199,3 +202,5 @@ struct fz_engine *fz_engine_pthread_new(char *err, size_t errlen)
 	e->base.kind = FZ_ENGINE_PTHREAD;
 	return &e->base;
 }
+
+FZ_HARNESS_CODE_END

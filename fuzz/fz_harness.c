@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 static void bad_env(const char *name, const char *value, const char *want)
 {
@@ -56,3 +59,5 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 	fz_runner_run(runner, pr, &sched, &out);
 	return 0;
 }
+
+FZ_HARNESS_CODE_END

@@ -8,6 +8,8 @@
 #include "fz_run_internal.h"
 #include "fz_sanitizer.h"
 
+FZ_HARNESS_CODE_BEGIN
+
 static void livelock(struct fz_runner *r, int me)
 {
 	struct fz_verdict v;
@@ -48,7 +50,7 @@ void ph_hook_point(enum ph_point pt)
 {
 	(void)pt;
 	struct fz_runner *r = fz_active_runner;
-	if (r == NULL || !r->hooks_on || r->cfg.freerun)
+	if (r == NULL || !r->hooks_on || r->cfg.freerun || r->cfg.sequential)
 		return;
 	fz_runner_point(r);
 }
@@ -56,7 +58,7 @@ void ph_hook_point(enum ph_point pt)
 bool ph_hook_lock_wait(const void *lock)
 {
 	struct fz_runner *r = fz_active_runner;
-	if (r == NULL || !r->hooks_on || r->cfg.freerun)
+	if (r == NULL || !r->hooks_on || r->cfg.freerun || r->cfg.sequential)
 		return false; /* sleep on the futex like any program */
 	int me = r->sched.current;
 	fz_runner_trace(r, me, &(struct fz_event){.kind = FZ_EV_BLOCK});
@@ -96,3 +98,5 @@ void ph_hook_note(const struct ph_note *n)
 	}
 }
 #endif
+
+FZ_HARNESS_CODE_END

@@ -68,6 +68,10 @@ void fz_shadow_release(struct fz_shadow *s, uintptr_t base, uintptr_t npages);
 /* Any page of the range handed out before (in use or freed)? */
 bool fz_shadow_any_used(const struct fz_shadow *s, uintptr_t base, uintptr_t npages);
 uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintptr_t npages);
+/* Calls fn for every maximal run of pages ever handed out since the last
+ * reset (the only heap pages the harness can have written). */
+void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t base, uintptr_t npages, void *arg),
+				 void *arg);
 /* In-use owner id of a page, or -1. */
 long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr);
 

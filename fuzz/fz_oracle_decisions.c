@@ -19,6 +19,9 @@
 
 #include "fz_oracle.h"
 #include "ph_throw.h"
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 void fz_decisions_reset(struct fz_decisions *d, const ph_geom *g, bool exact)
 {
@@ -280,3 +283,5 @@ bool fz_decisions_quiescent(const struct fz_decisions *d, const ph_heap *h, stru
 	}
 	return true;
 }
+
+FZ_HARNESS_CODE_END

@@ -7,6 +7,9 @@
 #include <stdio.h>
 
 #include "fz_oracle.h"
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 static const char *where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
 {
@@ -88,3 +91,5 @@ bool fz_heap_empty(ph_heap *h, struct fz_verdict *v)
 			       "after freeing every allocation and destroying every P, %lu pages are still in use (first: %s)",
 			       (unsigned long)used, where(g, first, at, sizeof at));
 }
+
+FZ_HARNESS_CODE_END

@@ -5,6 +5,9 @@
 
 #include "fz_oracle.h"
 #include "ph_os.h"
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, ...)
 {
@@ -110,6 +113,22 @@ uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintp
 	return n;
 }
 
+void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t base, uintptr_t npages, void *arg),
+				 void *arg)
+{
+	size_t i = 0, end = __atomic_load_n(&s->touched, __ATOMIC_RELAXED);
+	while (i < end) {
+		if (__atomic_load_n(&s->state[i], __ATOMIC_RELAXED) == FZ_PAGE_NEVER) {
+			i++;
+			continue;
+		}
+		size_t run = i;
+		while (i < end && __atomic_load_n(&s->state[i], __ATOMIC_RELAXED) != FZ_PAGE_NEVER)
+			i++;
+		fn(s->vbase + ((uintptr_t)run << s->page_shift), i - run, arg);
+	}
+}
+
 long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr)
 {
 	size_t i = index_of(s, addr);
@@ -119,28 +138,48 @@ long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr)
 	return st >= 2 ? (long)(st - 2) : -1;
 }
 
-/* Index of the first byte of p[0..n) that differs from the expected words,
- * or n.  Word-at-a-time: allocations are page multiples. */
-static size_t first_mismatch(const void *p, size_t n, uint64_t want)
+/*
+ * The memory oracles go through memcmp/memcpy: ThreadSanitizer (and the
+ * other sanitizers) intercept those as one range access, which keeps every
+ * byte checked for races at a fraction of the cost of a loop of 8-byte
+ * instrumented accesses.
+ */
+
+static const unsigned char zero_block[4096];
+
+/* Index of the first byte of p[0..n) that is not zero, or n. */
+static size_t first_nonzero(const unsigned char *p, size_t n)
 {
-	const uint64_t *w = p;
-	size_t words = n / sizeof(uint64_t);
-	for (size_t i = 0; i < words; i++) {
-		if (w[i] != want) {
-			const unsigned char *b = (const unsigned char *)&w[i];
-			const unsigned char *e = (const unsigned char *)&want;
-			for (size_t k = 0; k < sizeof(uint64_t); k++)
-				if (b[k] != e[k])
-					return i * sizeof(uint64_t) + k;
+	for (size_t off = 0; off < n; off += sizeof zero_block) {
+		size_t len = n - off < sizeof zero_block ? n - off : sizeof zero_block;
+		if (memcmp(p + off, zero_block, len) != 0) {
+			for (size_t i = off; i < off + len; i++)
+				if (p[i] != 0)
+					return i;
 		}
 	}
+	return n;
+}
+
+/* Index of the first byte of p[0..n) (n a multiple of 8) that differs from
+ * the repeated 8-byte word `want`, or n.  A buffer is that word repeated
+ * exactly when its first word matches and it equals itself shifted by 8. */
+static size_t first_mismatch(const unsigned char *p, size_t n, uint64_t want)
+{
+	if (n == 0)
+		return 0;
+	if (memcmp(p, &want, sizeof want) == 0 && memcmp(p, p + sizeof want, n - sizeof want) == 0)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ((const unsigned char *)&want)[i % sizeof want])
+			return i;
 	return n;
 }
 
 bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		   bool requested, struct fz_verdict *v)
 {
-	size_t bad = first_mismatch(p, n, 0);
+	size_t bad = first_nonzero(p, n);
 	if (bad == n)
 		return true;
 	char at[32], pg[32];
@@ -160,10 +199,14 @@ static uint64_t pattern_word(uint32_t id, uint32_t tag)
 
 void fz_fill_pattern(void *p, size_t n, uint32_t id, uint32_t tag)
 {
-	uint64_t *w = p;
+	unsigned char *b = p;
 	uint64_t word = pattern_word(id, tag);
-	for (size_t i = 0; i < n / sizeof(uint64_t); i++)
-		w[i] = word;
+	if (n < sizeof word)
+		return;
+	memcpy(b, &word, sizeof word);
+	/* Double the filled prefix until the buffer is full. */
+	for (size_t done = sizeof word; done < n; done *= 2)
+		memcpy(b + done, b, done < n - done ? done : n - done);
 }
 
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
@@ -179,3 +222,5 @@ bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n,
 			       where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
 			       ((const unsigned char *)p)[bad]);
 }
+
+FZ_HARNESS_CODE_END

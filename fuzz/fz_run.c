@@ -18,6 +18,8 @@
 #include "fz_sanitizer.h"
 #include "ph_throw.h"
 
+FZ_HARNESS_CODE_BEGIN
+
 struct fz_runner *fz_active_runner;
 
 static __thread int freerun_tid = -1;
@@ -26,6 +28,8 @@ int fz_current_tid(const struct fz_runner *r)
 {
 	if (r->cfg.freerun)
 		return freerun_tid;
+	if (r->cfg.sequential)
+		return r->hooks_on ? r->seq_tid : -1;
 	return r->hooks_on ? r->sched.current : -1;
 }
 
@@ -272,7 +276,7 @@ static void run_program(struct fz_runner *r, struct fz_tctx *t)
 	for (unsigned i = 0; i < s->nops[t->tid]; i++) {
 		if (fz_runner_unwinding(r))
 			return;
-		if (!r->cfg.freerun)
+		if (!r->cfg.freerun && !r->cfg.sequential)
 			fz_runner_point(r); /* operations interleave even on lock-free paths */
 		exec_op(r, t, &s->ops[t->tid][i]);
 	}
@@ -369,10 +373,12 @@ struct fz_runner *fz_runner_new(const struct fz_config *cfg, char *err, size_t e
 		fz_runner_free(r);
 		return NULL;
 	}
-	r->engine = fz_engine_new(cfg->engine, err, errlen);
-	if (r->engine == NULL) {
-		fz_runner_free(r);
-		return NULL;
+	if (!cfg->engine_per_input) {
+		r->engine = fz_engine_new(cfg->engine, err, errlen);
+		if (r->engine == NULL) {
+			fz_runner_free(r);
+			return NULL;
+		}
 	}
 	ph_set_throw_handler(throw_handler);
 	fz_sanitizer_init();
@@ -398,11 +404,21 @@ void fz_runner_on_failure(struct fz_runner *r, fz_failure_fn fn, void *arg)
 	r->on_fail_arg = arg;
 }
 
+static void zero_pages(uintptr_t base, uintptr_t npages, void *arg)
+{
+	struct fz_runner *r = arg;
+	memset(ph_heap_ptr(r->heap, base), 0, (size_t)npages << r->g->page_shift);
+}
+
 static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s)
 {
 	r->s = s;
 	r->pr = pr;
-	ph_heap_reset(r->heap);
+	/* Only pages the last input was handed can be dirty: clearing them by
+	 * hand leaves the heap as fresh as madvise would, without a page
+	 * fault per page on the next run. */
+	fz_shadow_for_each_used_run(&r->shadow, zero_pages, r);
+	ph_heap_reset_prezeroed(r->heap);
 	/* Cache-less runs get a heap configured that way; the option is read
 	 * only by allocation, so flipping it on a quiescent heap is safe. */
 	((ph_heap_options *)ph_heap_options_of(r->heap))->use_page_cache = !s->no_cache;
@@ -472,7 +488,21 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 
 	fz_active_runner = r;
 	r->hooks_on = true;
-	if (r->cfg.freerun) {
+	if (r->cfg.engine_per_input && r->engine == NULL) {
+		char err[160];
+		r->engine = fz_engine_new(r->cfg.engine, err, sizeof err);
+		if (r->engine == NULL) {
+			fprintf(stderr, "pageheap-fuzz: %s\n", err);
+			abort();
+		}
+	}
+	if (r->cfg.sequential) {
+		for (unsigned i = 0; i < s->nthreads && !fz_runner_unwinding(r); i++) {
+			r->seq_tid = (int)i;
+			if (setjmp(r->t[i].unwind) == 0)
+				run_program(r, &r->t[i]);
+		}
+	} else if (r->cfg.freerun) {
 		fz_engine_run_free(r->engine, s->nthreads, freerun_body, r);
 	} else {
 		int first = fz_sched_first(&r->sched);
@@ -480,6 +510,10 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	}
 	r->hooks_on = false;
 	fz_active_runner = NULL;
+	if (r->cfg.engine_per_input) {
+		fz_engine_free(r->engine); /* joins its threads */
+		r->engine = NULL;
+	}
 
 	ph_heap_stats hs = ph_heap_get_stats(r->heap);
 	r->out.steps = r->sched.steps;
@@ -534,3 +568,5 @@ static void throw_handler(const ph_throw_info *info)
 	fz_runner_fail(r, tid, &v, text);
 	fz_runner_unwind(r, tid);
 }
+
+FZ_HARNESS_CODE_END

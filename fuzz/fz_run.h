@@ -32,6 +32,10 @@
 struct fz_config {
 	enum fz_engine_kind engine;
 	bool freerun;        /* real parallel threads, no control (not deterministic) */
+	bool sequential;     /* benchmark floor: every program in turn on the calling
+	                      * thread, no scheduling at all */
+	bool engine_per_input; /* benchmark baseline: a fresh engine (fresh threads)
+	                        * for every input, as a naive harness would do */
 	uint64_t budget;     /* livelock threshold; 0 = FZ_DEFAULT_BUDGET */
 	bool trace_always;   /* print the trace of every input, not only failures */
 	FILE *out;           /* verdicts and traces; NULL = stderr */

@@ -39,6 +39,7 @@ struct fz_runner {
 	char summary[200];
 
 	bool hooks_on;        /* schedule threads are running */
+	int seq_tid;          /* sequential mode: the program being run */
 	uint32_t unwinding;   /* relaxed atomic: abandon the input */
 	uint32_t arrived;     /* relaxed atomic: free-running start barrier */
 	uint32_t next_id;

@@ -2,6 +2,9 @@
 #include "fz_sched.h"
 
 #include <string.h>
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 static uint64_t next_random(struct fz_sched *s)
 {
@@ -178,3 +181,5 @@ int fz_sched_done(struct fz_sched *s)
 	s->why = "all done";
 	return -1;
 }
+
+FZ_HARNESS_CODE_END

@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
 
 #define COL 34 /* characters per thread column */
 
@@ -199,3 +202,5 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 		fputc('\n', out);
 	}
 }
+
+FZ_HARNESS_CODE_END
