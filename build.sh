@@ -72,6 +72,10 @@ cmd_build() {
 	# production build (hooks compiled out) for stress-fast.
 	make_variant "$b/tsan" "-fsanitize=thread" 1 CC="$cc" CXX="$cxx" all
 	make_variant "$b/fast" "" 0 CC="$cc" OPT="-O2 -g" lib tools stress
+	# The pre-seed (locked) zeroing decision, for differential runs and
+	# the lock-free vs locked benchmark.
+	make_variant "$b/tsan-locked" "-fsanitize=thread" 1 CC="$cc" ZEROING=locked lib stress
+	make_variant "$b/fast-locked" "" 0 CC="$cc" OPT="-O2 -g" ZEROING=locked lib stress
 	mkdir -p "$LOCAL_OUT"
 	local f
 	for f in "$b"/fuzz-tsan/fuzz_*; do
@@ -79,6 +83,8 @@ cmd_build() {
 	done
 	[ -x "$b/tsan/stress" ] && cp -f "$b/tsan/stress" "$LOCAL_OUT/stress"
 	[ -x "$b/fast/stress" ] && cp -f "$b/fast/stress" "$LOCAL_OUT/stress-fast"
+	[ -x "$b/tsan-locked/stress" ] && cp -f "$b/tsan-locked/stress" "$LOCAL_OUT/stress-locked"
+	[ -x "$b/fast-locked/stress" ] && cp -f "$b/fast-locked/stress" "$LOCAL_OUT/stress-fast-locked"
 	[ -x "$b/fast/schedtool" ] && cp -f "$b/fast/schedtool" "$LOCAL_OUT/schedtool"
 	echo "build.sh: built into $LOCAL_OUT${ALLOC_BUG:+ (with injected bug $ALLOC_BUG)}"
 }
@@ -135,11 +141,43 @@ variant_make() {
 	esac
 }
 
+# Script-level tests: every tests/scripts/*.sh prints PASS/FAIL lines like
+# the C tests; a script that exits non-zero without a FAIL line counts as
+# one failure.  They run with the local build in $LOCAL_OUT.
+run_test_scripts() {
+	local sc log p f rc name
+	for sc in "$ROOT"/tests/scripts/*.sh; do
+		[ -f "$sc" ] || continue
+		name=$(basename "$sc" .sh)
+		log=$TESTLOG/script-$name.log
+		set +e
+		ROOT="$ROOT" OUT_DIR="$LOCAL_OUT" bash "$sc" >"$log" 2>&1
+		rc=$?
+		set -e
+		grep -E '^(PASS|FAIL) ' "$log" || true
+		p=$(grep -c '^PASS ' "$log" || true)
+		f=$(grep -c '^FAIL ' "$log" || true)
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1
+			echo "FAIL $name (exit status $rc, see $log)"
+		fi
+		[ "$f" -ne 0 ] && tail -40 "$log" >&2 || true
+		PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+	done
+}
+
 cmd_test() {
 	mkdir -p "$TESTLOG"
 	local v bin
 	export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
 	export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 ${UBSAN_OPTIONS:-}"
+	set +e
+	cmd_build >"$TESTLOG/build-local.log" 2>&1
+	local brc=$?
+	set -e
+	record "build-local (fuzz targets, stress, tools into $LOCAL_OUT)" $brc
+	[ $brc -ne 0 ] && sed -n '1,40p' "$TESTLOG/build-local.log" >&2
+	[ $brc -eq 0 ] && run_test_scripts
 	for v in $TEST_VARIANTS; do
 		set +e
 		variant_make "$v" lib tests >"$TESTLOG/build-$v.log" 2>&1
@@ -277,7 +315,16 @@ cmd_bugs() {
 		awk -F'\t' '{ printf "%-28s %s\n", $1, $2 }'
 }
 
+# Under OSS-Fuzz's (or ClusterFuzzLite's) build environment a bare
+# ./build.sh follows that contract; tools/ossfuzz-build.sh implements it.
+in_ossfuzz_env() {
+	[ -n "${OUT:-}" ] && [ -n "${SRC:-}" ] && [ -n "${LIB_FUZZING_ENGINE:-}" ]
+}
+
 main() {
+	if [ $# -eq 0 ] && in_ossfuzz_env; then
+		exec bash "$ROOT/tools/ossfuzz-build.sh"
+	fi
 	local cmd=${1:-build}
 	[ $# -gt 0 ] && shift
 	case $cmd in
