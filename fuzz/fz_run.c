@@ -273,6 +273,10 @@ static void exec_op(struct fz_runner *r, struct fz_tctx *t, const struct fz_op *
 static void run_program(struct fz_runner *r, struct fz_tctx *t)
 {
 	const struct fz_schedule *s = r->s;
+	if (r->body != NULL) {
+		r->body(t->tid, r->body_arg);
+		return;
+	}
 	for (unsigned i = 0; i < s->nops[t->tid]; i++) {
 		if (fz_runner_unwinding(r))
 			return;
@@ -521,7 +525,7 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	r->out.decisions = r->dec->decisions;
 	r->out.spurious_pages = r->dec->spurious_pages;
 	r->out.cas_failures = hs.cas_failures;
-	if (!r->out.failed && !fz_runner_unwinding(r))
+	if (!r->out.failed && !fz_runner_unwinding(r) && r->body == NULL)
 		judge_at_rest(r);
 	if (r->cfg.trace_always && !r->out.failed) {
 		FILE *o = r->cfg.out ? r->cfg.out : stderr;
@@ -529,6 +533,21 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 		fprintf(o, "==== verdict: ok%s ====\n", r->out.detector_fired ? " (injected overlap detected)" : "");
 	}
 	*out = r->out;
+}
+
+void fz_runner_run_bodies(struct fz_runner *r, const struct fz_schedule *s, fz_body_fn body, void *arg,
+			  struct fz_outcome *out)
+{
+	r->body = body;
+	r->body_arg = arg;
+	fz_runner_run(r, &fz_profile_schedule, s, out);
+	r->body = NULL;
+	r->body_arg = NULL;
+}
+
+ph_heap *fz_runner_heap(struct fz_runner *r)
+{
+	return r->heap;
 }
 
 /* ---- throws ----------------------------------------------------------------- */

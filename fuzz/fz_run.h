@@ -26,6 +26,7 @@
 #include "fz_oracle.h"
 #include "fz_schedule.h"
 #include "ph_geom.h"
+#include "ph_heap.h"
 
 #define FZ_DEFAULT_BUDGET 200000 /* scheduling points per input */
 
@@ -58,6 +59,18 @@ void fz_runner_free(struct fz_runner *r);
 void fz_runner_on_failure(struct fz_runner *r, fz_failure_fn fn, void *arg);
 void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s,
 		   struct fz_outcome *out);
+/*
+ * Runs body(tid, arg) as the program of each of the schedule's threads
+ * under the same scheduler, tracing and failure detection (s supplies the
+ * thread count, strategy and decisions; its operations are ignored).  For
+ * hand-written concurrency tests and the harness's own canaries.  At-rest
+ * checks are skipped: the bodies' allocations are their own business.
+ */
+typedef void (*fz_body_fn)(int tid, void *arg);
+void fz_runner_run_bodies(struct fz_runner *r, const struct fz_schedule *s, fz_body_fn body, void *arg,
+			  struct fz_outcome *out);
+/* The runner's heap, for bodies. */
+ph_heap *fz_runner_heap(struct fz_runner *r);
 /* The last run's trace, with its summary line. */
 void fz_runner_print_trace(struct fz_runner *r, FILE *out);
 /* One line describing a schedule (threads, strategy, seed, caches). */

@@ -44,6 +44,8 @@ struct fz_runner {
 	uint32_t arrived;     /* relaxed atomic: free-running start barrier */
 	uint32_t next_id;
 	bool raw_claims;      /* the input made fault-injected claims */
+	fz_body_fn body;      /* fz_runner_run_bodies: runs instead of the ops */
+	void *body_arg;
 	struct fz_outcome out;
 	fz_failure_fn on_fail;
 	void *on_fail_arg;

@@ -1,0 +1,247 @@
+/*
+ * test_canary.c - the controlled scheduler hides nothing and hangs on
+ * nothing.
+ *
+ *  - race (TSan builds): two schedule threads increment a plain counter
+ *    with a scheduling point in between.  The scheduler serialises them,
+ *    but its hand-off creates no happens-before edge, so ThreadSanitizer
+ *    must report the race; the same increments under the heap lock (a real
+ *    synchronisation) must not be reported.  Each runs in a child process
+ *    (this binary re-executed) so the report can be observed.
+ *  - deadlock: a thread finishes holding the heap lock while another waits
+ *    for it: reported as DEADLOCK, with a trace, instead of hanging.
+ *  - livelock: a thread passes scheduling points forever: reported as
+ *    LIVELOCK once the step budget is spent, with a trace.
+ * Both engines are exercised.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fz_run.h"
+#include "fz_sanitizer.h"
+#include "ph_hooks.h"
+#include "ph_test.h"
+
+static struct fz_schedule two_threads(uint8_t strategy)
+{
+	struct fz_schedule s;
+	memset(&s, 0, sizeof s);
+	s.nthreads = 2;
+	s.strategy = strategy;
+	s.seed = 1;
+	return s;
+}
+
+struct capture {
+	bool failed;
+	struct fz_verdict v;
+};
+
+static void on_failure(const struct fz_outcome *o, void *arg)
+{
+	struct capture *c = arg;
+	c->failed = true;
+	c->v = o->verdict;
+}
+
+static struct fz_runner *new_runner(enum fz_engine_kind engine, uint64_t budget, struct capture *cap)
+{
+	struct fz_config cfg = {.engine = engine, .budget = budget};
+	char err[200];
+	struct fz_runner *r = fz_runner_new(&cfg, err, sizeof err);
+	if (r == NULL) {
+		fprintf(stderr, "runner: %s\n", err);
+		return NULL;
+	}
+	fz_runner_on_failure(r, on_failure, cap);
+	return r;
+}
+
+/* The trace of the last run, as a string the caller frees. */
+static char *trace_text(struct fz_runner *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	fz_runner_print_trace(r, f);
+	fclose(f);
+	return buf;
+}
+
+/* ---- deadlock ----------------------------------------------------------- */
+
+static void lock_and_leave(int tid, void *arg)
+{
+	struct fz_runner *r = arg;
+	ph_mutex_lock(ph_heap_lock(fz_runner_heap(r)));
+	(void)tid; /* thread 0 never unlocks; thread 1 waits forever */
+}
+
+static void run_deadlock(const void *arg)
+{
+	enum fz_engine_kind engine = *(const enum fz_engine_kind *)arg;
+	struct capture cap = {0};
+	struct fz_runner *r = new_runner(engine, 0, &cap);
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	struct fz_schedule s = two_threads(FZ_STRAT_RR);
+	struct fz_outcome out;
+	fz_runner_run_bodies(r, &s, lock_and_leave, r, &out);
+	CHECK(out.failed && cap.failed);
+	CHECK_MSG(cap.v.oracle != NULL && strcmp(cap.v.oracle, "DEADLOCK") == 0, "verdict %s",
+		  cap.v.oracle ? cap.v.oracle : "none");
+	char *t = trace_text(r);
+	CHECK_MSG(strstr(t, "waits for heap lock") != NULL && strstr(t, "!! DEADLOCK") != NULL,
+		  "trace shows the wait and the verdict:\n%s", t);
+	free(t);
+	/* The runner recovers: the next input runs normally. */
+	struct fz_schedule ok = two_threads(FZ_STRAT_RR);
+	fz_runner_run(r, &fz_profile_schedule, &ok, &out);
+	CHECK(!out.failed);
+	fz_runner_free(r);
+}
+
+/* ---- livelock ----------------------------------------------------------- */
+
+static void spin_forever(int tid, void *arg)
+{
+	(void)arg;
+	if (tid == 0)
+		for (;;)
+			ph_hook_point(PH_PT_ZB_LOAD); /* retries that never succeed */
+}
+
+static void run_livelock(const void *arg)
+{
+	enum fz_engine_kind engine = *(const enum fz_engine_kind *)arg;
+	struct capture cap = {0};
+	struct fz_runner *r = new_runner(engine, 1000, &cap);
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	struct fz_schedule s = two_threads(FZ_STRAT_PCT);
+	struct fz_outcome out;
+	fz_runner_run_bodies(r, &s, spin_forever, NULL, &out);
+	CHECK(out.failed && cap.failed);
+	CHECK_MSG(cap.v.oracle != NULL && strcmp(cap.v.oracle, "LIVELOCK") == 0, "verdict %s",
+		  cap.v.oracle ? cap.v.oracle : "none");
+	CHECK(out.steps > 1000);
+	char *t = trace_text(r);
+	CHECK_MSG(strstr(t, "!! LIVELOCK") != NULL, "trace shows the verdict:\n%s", t);
+	free(t);
+	fz_runner_free(r);
+}
+
+/* ---- data race (TSan) ----------------------------------------------------- */
+
+#ifdef FZ_TSAN
+static long counter; /* deliberately unprotected */
+
+static void racy_increments(int tid, void *arg)
+{
+	(void)tid;
+	(void)arg;
+	for (int i = 0; i < 3; i++) {
+		long v = counter;
+		ph_hook_point(PH_PT_ZB_LOAD); /* the scheduler switches here */
+		counter = v + 1;
+	}
+}
+
+static void locked_increments(int tid, void *arg)
+{
+	struct fz_runner *r = arg;
+	(void)tid;
+	for (int i = 0; i < 3; i++) {
+		ph_mutex_lock(ph_heap_lock(fz_runner_heap(r)));
+		counter++;
+		ph_mutex_unlock(ph_heap_lock(fz_runner_heap(r)));
+	}
+}
+
+/* Child mode: run one schedule and exit 0; TSan exits 66 on a report. */
+static int child(const char *what, const char *engine_name)
+{
+	enum fz_engine_kind engine;
+	if (!fz_engine_kind_parse(engine_name, &engine))
+		return 2;
+	struct capture cap = {0};
+	struct fz_runner *r = new_runner(engine, 0, &cap);
+	if (r == NULL)
+		return 3;
+	struct fz_schedule s = two_threads(FZ_STRAT_RR); /* switches at every point */
+	struct fz_outcome out;
+	fz_runner_run_bodies(r, &s, strcmp(what, "race") == 0 ? racy_increments : locked_increments, r, &out);
+	fz_runner_free(r);
+	return out.failed ? 4 : 0;
+}
+
+static const char *self_path;
+
+/* Runs this binary as a child; returns its exit status, stderr in *err. */
+static int run_child(const char *what, const char *engine, char **err)
+{
+	int fd[2];
+	if (pipe(fd) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 2);
+		close(fd[0]);
+		setenv("TSAN_OPTIONS", "halt_on_error=1 exitcode=66", 1);
+		execl(self_path, self_path, "--canary-child", what, engine, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	size_t cap = 1 << 16, len = 0;
+	*err = calloc(cap, 1);
+	ssize_t n;
+	while ((n = read(fd[0], *err + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void run_race(const void *arg)
+{
+	const char *engine = arg;
+	char *err = NULL;
+	int rc = run_child("race", engine, &err);
+	CHECK_MSG(rc == 66 && strstr(err, "ThreadSanitizer: data race") != NULL,
+		  "racy schedule on %s: exit %d, expected TSan's report (66):\n%s", engine, rc, err);
+	free(err);
+	rc = run_child("locked", engine, &err);
+	CHECK_MSG(rc == 0 && strstr(err, "ThreadSanitizer") == NULL,
+		  "locked schedule on %s: exit %d, expected no report:\n%s", engine, rc, err);
+	free(err);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+#ifdef FZ_TSAN
+	if (argc == 4 && strcmp(argv[1], "--canary-child") == 0)
+		return child(argv[2], argv[3]);
+	self_path = argv[0];
+#endif
+	ph_test_init(argc, argv);
+	static const enum fz_engine_kind pthread_engine = FZ_ENGINE_PTHREAD, fiber_engine = FZ_ENGINE_FIBER;
+	ph_test_run_arg("canary/deadlock-reported/pthread", run_deadlock, &pthread_engine);
+	ph_test_run_arg("canary/livelock-reported/pthread", run_livelock, &pthread_engine);
+#if defined(__x86_64__) && !defined(FZ_MSAN)
+	ph_test_run_arg("canary/deadlock-reported/fiber", run_deadlock, &fiber_engine);
+	ph_test_run_arg("canary/livelock-reported/fiber", run_livelock, &fiber_engine);
+#else
+	(void)fiber_engine;
+#endif
+#ifdef FZ_TSAN
+	ph_test_run_arg("canary/race-visible-to-tsan/pthread", run_race, "pthread");
+	ph_test_run_arg("canary/race-visible-to-tsan/fiber", run_race, "fiber");
+#endif
+	return ph_test_finish();
+}
