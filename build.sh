@@ -31,6 +31,9 @@ Environment:
   OUT=DIR            put the build in DIR instead of out/
   ALLOC_BUG=NAME     build everything with one injected bug switched on
   CC, CXX            compilers (default clang, clang++)
+  OUT, SRC and LIB_FUZZING_ENGINE all set (OSS-Fuzz, ClusterFuzzLite): a bare
+                     ./build.sh follows their build contract instead
+                     (tools/ossfuzz-build.sh: targets, seeds, options into OUT)
 USAGE
 }
 
