@@ -71,6 +71,9 @@ cmd_build() {
 	# Fuzz targets: TSan plus libFuzzer's coverage instrumentation.
 	make_variant "$b/fuzz-tsan" "-fsanitize=thread" 1 CC="$cc" CXX="$cxx" \
 		CFLAGS="-fsanitize=fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer targets
+	# The same targets under ASan+UBSan (what ClusterFuzz runs), into $OUT/asan.
+	make_variant "$b/fuzz-asan" "-fsanitize=address,undefined -fno-sanitize-recover=all" 1 CC="$cc" CXX="$cxx" \
+		CFLAGS="-fsanitize=fuzzer-no-link" LIB_FUZZING_ENGINE=-fsanitize=fuzzer targets
 	# Tests, tools and the stress program under TSan; an optimised
 	# production build (hooks compiled out) for stress-fast.
 	make_variant "$b/tsan" "-fsanitize=thread" 1 CC="$cc" CXX="$cxx" all
@@ -83,6 +86,10 @@ cmd_build() {
 	local f
 	for f in "$b"/fuzz-tsan/fuzz_*; do
 		[ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
+	done
+	mkdir -p "$LOCAL_OUT/asan"
+	for f in "$b"/fuzz-asan/fuzz_*; do
+		[ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/asan/"
 	done
 	[ -x "$b/tsan/stress" ] && cp -f "$b/tsan/stress" "$LOCAL_OUT/stress"
 	[ -x "$b/fast/stress" ] && cp -f "$b/fast/stress" "$LOCAL_OUT/stress-fast"

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "ph_hooks.h"
 #include "ph_heap_internal.h"
 #include "ph_os.h"
 #include "ph_throw.h"
@@ -22,19 +23,19 @@ bool ph_heap_arenas_init(ph_heap *h)
 	h->arena_l2_bits = h->g->addr_bits - h->g->arena_shift - h->g->arena_l1_bits;
 	h->arenas = ph_os_alloc(l1_len(h) * sizeof *h->arenas);
 	h->arena_meta = ph_os_alloc(h->g->max_arenas * sizeof *h->arena_meta);
-	return h->arenas != NULL && h->arena_meta != NULL;
+	return !PH_NULL(h->arenas) && !PH_NULL(h->arena_meta);
 }
 
 void ph_heap_arenas_destroy(ph_heap *h)
 {
-	if (h->arenas != NULL) {
+	if (!PH_NULL(h->arenas)) {
 		for (size_t i = 0; i < l1_len(h); i++)
-			if (h->arenas[i] != NULL)
+			if (!PH_NULL(h->arenas[i]))
 				ph_os_free(h->arenas[i], l2_bytes(h));
 		ph_os_free(h->arenas, l1_len(h) * sizeof *h->arenas);
 		h->arenas = NULL;
 	}
-	if (h->arena_meta != NULL)
+	if (!PH_NULL(h->arena_meta))
 		ph_os_free(h->arena_meta, h->g->max_arenas * sizeof *h->arena_meta);
 	h->arena_meta = NULL;
 }
@@ -57,7 +58,7 @@ unsigned ph_heap_arena_slots(const ph_heap *h)
 ph_arena *ph_heap_arena(const ph_heap *h, uintptr_t ai)
 {
 	ph_arena **l2 = __atomic_load_n(&h->arenas[ai >> h->arena_l2_bits], __ATOMIC_ACQUIRE);
-	if (l2 == NULL)
+	if (PH_NULL(l2))
 		return NULL;
 	return __atomic_load_n(&l2[ai & (((uintptr_t)1 << h->arena_l2_bits) - 1)], __ATOMIC_ACQUIRE);
 }
@@ -65,15 +66,15 @@ ph_arena *ph_heap_arena(const ph_heap *h, uintptr_t ai)
 uintptr_t ph_heap_zeroed_base(const ph_heap *h, uintptr_t ai)
 {
 	ph_arena *a = ph_heap_arena(h, ai);
-	return a == NULL ? 0 : __atomic_load_n(&a->zeroed_base, __ATOMIC_SEQ_CST);
+	return PH_NULL(a) ? 0 : __atomic_load_n(&a->zeroed_base, __ATOMIC_SEQ_CST);
 }
 
 static void publish_arena(ph_heap *h, uintptr_t ai, ph_arena *a)
 {
 	ph_arena ***slot = &h->arenas[ai >> h->arena_l2_bits];
-	if (*slot == NULL) {
+	if (PH_NULL(*slot)) {
 		ph_arena **l2 = ph_os_alloc(l2_bytes(h));
-		if (l2 == NULL)
+		if (PH_NULL(l2))
 			ph_throwf("out of memory", "cannot allocate an arena index block");
 		__atomic_store_n(slot, l2, __ATOMIC_RELEASE);
 	}
@@ -109,7 +110,7 @@ void ph_heap_arenas_reset(ph_heap *h, bool release_memory)
 	for (unsigned s = 0; s < h->slots_hw; s++) {
 		uintptr_t ai = ph_heap_first_arena(h) + s;
 		ph_arena **l2 = h->arenas[ai >> h->arena_l2_bits];
-		if (l2 != NULL)
+		if (!PH_NULL(l2))
 			l2[ai & (((uintptr_t)1 << h->arena_l2_bits) - 1)] = NULL;
 		h->arena_meta[s].zeroed_base = 0;
 	}

@@ -19,6 +19,7 @@
 #define PH_HOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifndef PH_HOOKS
@@ -62,6 +63,22 @@ struct ph_note {
 	uintptr_t a, b;
 	bool ok;
 };
+
+/*
+ * Pointer tests.  A coverage-guided fuzzer records the operands of every
+ * comparison in instrumented code and may splice them into later inputs;
+ * an address from mmap or malloc differs on every run, so comparing one in
+ * plain sight would let the OS's choice of address steer the fuzzer and
+ * break replay.  PH_NULL(p) tests a pointer out of the fuzzer's sight in
+ * hooked builds, and is a plain comparison otherwise.
+ */
+#if PH_HOOKS
+bool ph_ptr_eq(const void *a, const void *b);
+#define PH_PTR_EQ(a, b) ph_ptr_eq((a), (b))
+#else
+#define PH_PTR_EQ(a, b) ((const void *)(a) == (const void *)(b))
+#endif
+#define PH_NULL(p) PH_PTR_EQ((p), NULL)
 
 #if PH_HOOKS
 void ph_hook_point(enum ph_point pt);

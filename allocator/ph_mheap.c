@@ -19,26 +19,26 @@ static uintptr_t align_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a -
 ph_heap *ph_heap_create(const ph_geom *g, const ph_heap_options *opt, char *err, size_t errlen)
 {
 	const char *why = ph_geom_check(g);
-	if (why != NULL) {
-		snprintf(err, errlen, "bad geometry '%s': %s", g->name ? g->name : "?", why);
+	if (!PH_NULL(why)) {
+		snprintf(err, errlen, "bad geometry '%s': %s", !PH_NULL(g->name) ? g->name : "?", why);
 		return NULL;
 	}
 	ph_heap *h = calloc(1, sizeof *h);
-	if (h == NULL) {
+	if (PH_NULL(h)) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	h->g = g;
-	h->opt = opt != NULL ? *opt : (ph_heap_options){.use_page_cache = true};
+	h->opt = !PH_NULL(opt) ? *opt : (ph_heap_options){.use_page_cache = true};
 	why = ph_pagealloc_init(&h->pages, g);
-	if (why != NULL) {
+	if (!PH_NULL(why)) {
 		snprintf(err, errlen, "%s", why);
 		free(h);
 		return NULL;
 	}
 	h->os_size = (size_t)g->max_arenas * ph_arena_bytes(g);
 	h->os_base = ph_os_reserve(h->os_size);
-	if (h->os_base == NULL || !ph_heap_arenas_init(h)) {
+	if (PH_NULL(h->os_base) || !ph_heap_arenas_init(h)) {
 		snprintf(err, errlen, "cannot reserve %zu bytes of address space for the heap", h->os_size);
 		ph_heap_destroy(h);
 		return NULL;
@@ -48,7 +48,7 @@ ph_heap *ph_heap_create(const ph_geom *g, const ph_heap_options *opt, char *err,
 
 void ph_heap_destroy(ph_heap *h)
 {
-	if (h == NULL)
+	if (PH_NULL(h))
 		return;
 	ph_heap_arenas_destroy(h);
 	ph_os_release(h->os_base, h->os_size);
@@ -205,7 +205,7 @@ ph_span ph_alloc_span(ph_heap *h, ph_p *p, uintptr_t npages, bool zero)
 	if (npages == 0)
 		ph_throwf("allocSpan of zero pages", NULL);
 
-	if (h->opt.use_page_cache && p != NULL && npages < PH_SMALL_PAGES) {
+	if (h->opt.use_page_cache && !PH_NULL(p) && npages < PH_SMALL_PAGES) {
 		ph_pagecache *c = &p->cache;
 		if (ph_pagecache_empty(c)) {
 #if PH_BUG_CACHE_REFILL_UNLOCKED
@@ -283,12 +283,12 @@ const char *ph_heap_verify(ph_heap *h, char *buf, size_t n)
 {
 	const ph_geom *g = h->g;
 	const char *bad = ph_pagealloc_verify(&h->pages, buf, n);
-	if (bad != NULL)
+	if (!PH_NULL(bad))
 		return bad;
 	for (unsigned s = 0; s < h->slots_hw; s++) {
 		uintptr_t ai = ph_heap_first_arena(h) + s;
 		ph_arena *a = ph_heap_arena(h, ai);
-		if (a == NULL)
+		if (PH_NULL(a))
 			continue;
 		uintptr_t zb = __atomic_load_n(&a->zeroed_base, __ATOMIC_SEQ_CST);
 		if (zb > ph_arena_bytes(g) || zb % ph_page_size(g) != 0) {

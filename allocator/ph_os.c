@@ -1,4 +1,5 @@
 /* ph_os.c - mmap-based reservations. */
+#include "ph_hooks.h"
 #include "ph_os.h"
 
 #include <stdint.h>
@@ -27,7 +28,7 @@ void *ph_os_reserve(size_t size)
 {
 	void *p = mmap(NULL, round_up(size), PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	return PH_PTR_EQ(p, MAP_FAILED) ? NULL : p;
 }
 
 bool ph_os_map(void *p, size_t size)
@@ -51,7 +52,7 @@ void ph_os_protect_none(void *p, size_t size)
 
 void ph_os_release(void *p, size_t size)
 {
-	if (p != NULL)
+	if (!PH_NULL(p))
 		munmap(p, round_up(size));
 }
 
@@ -59,7 +60,7 @@ void *ph_os_alloc(size_t size)
 {
 	void *p = mmap(NULL, round_up(size), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	return PH_PTR_EQ(p, MAP_FAILED) ? NULL : p;
 }
 
 void ph_os_free(void *p, size_t size)

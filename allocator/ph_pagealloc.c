@@ -4,6 +4,7 @@
  * its firstFree window, the searchAddr fast path in alloc) are Go's; see
  * ph_pagealloc.h for the structure and its invariants.
  */
+#include "ph_hooks.h"
 #include "ph_pagealloc.h"
 
 #include <assert.h>
@@ -35,7 +36,7 @@ static size_t chunks_l2_bytes(const ph_pagealloc *pa)
 const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g)
 {
 	const char *why = ph_geom_check(g);
-	if (why != NULL)
+	if (!PH_NULL(why))
 		return why;
 	memset(pa, 0, sizeof *pa);
 	pa->g = g;
@@ -54,14 +55,14 @@ const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g)
 	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
 		pa->summary_cap[l] = (size_t)1 << (g->addr_bits - pa->level_shift[l]);
 		pa->summary[l] = ph_os_reserve(summary_reserve_bytes(pa, l));
-		if (pa->summary[l] == NULL) {
+		if (PH_NULL(pa->summary[l])) {
 			ph_pagealloc_destroy(pa);
 			return "failed to reserve page summary memory";
 		}
 	}
 	pa->chunks_l2_bits = g->addr_bits - ph_log_chunk_bytes(g) - g->chunks_l1_bits;
 	pa->chunks = ph_os_alloc(chunks_l1_len(pa) * sizeof *pa->chunks);
-	if (pa->chunks == NULL) {
+	if (PH_NULL(pa->chunks)) {
 		ph_pagealloc_destroy(pa);
 		return "failed to allocate the chunk index";
 	}
@@ -73,13 +74,13 @@ const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g)
 void ph_pagealloc_destroy(ph_pagealloc *pa)
 {
 	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
-		if (pa->summary[l] != NULL)
+		if (!PH_NULL(pa->summary[l]))
 			ph_os_release(pa->summary[l], summary_reserve_bytes(pa, l));
 		pa->summary[l] = NULL;
 	}
-	if (pa->chunks != NULL) {
+	if (!PH_NULL(pa->chunks)) {
 		for (size_t i = 0; i < chunks_l1_len(pa); i++)
-			if (pa->chunks[i] != NULL)
+			if (!PH_NULL(pa->chunks[i]))
 				ph_os_free(pa->chunks[i], chunks_l2_bytes(pa));
 		ph_os_free(pa->chunks, chunks_l1_len(pa) * sizeof *pa->chunks);
 		pa->chunks = NULL;
@@ -96,7 +97,7 @@ void ph_pagealloc_reset(ph_pagealloc *pa)
 	}
 	for (uintptr_t ci = pa->start; ci < pa->end; ci++) {
 		ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
-		if (c != NULL)
+		if (!PH_NULL(c))
 			memset(c, 0, sizeof *c);
 	}
 	pa->in_use.n = 0;
@@ -109,13 +110,13 @@ ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
 	uintptr_t l1 = ci >> pa->chunks_l2_bits;
 	uintptr_t l2 = ci & (((uintptr_t)1 << pa->chunks_l2_bits) - 1);
 	ph_palloc_data *block = __atomic_load_n(&pa->chunks[l1], __ATOMIC_ACQUIRE);
-	return block == NULL ? NULL : &block[l2];
+	return PH_NULL(block) ? NULL : &block[l2];
 }
 
 ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci)
 {
 	ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
-	assert(c != NULL);
+	assert(!PH_NULL(c));
 	return c;
 }
 
@@ -174,9 +175,9 @@ void ph_pagealloc_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t size)
 
 	for (uintptr_t c = start; c < end; c++) {
 		uintptr_t l1 = c >> pa->chunks_l2_bits;
-		if (pa->chunks[l1] == NULL) {
+		if (PH_NULL(pa->chunks[l1])) {
 			ph_palloc_data *block = ph_os_alloc(chunks_l2_bytes(pa));
-			if (block == NULL)
+			if (PH_NULL(block))
 				ph_throwf("out of memory", "cannot allocate a chunk block");
 			__atomic_store_n(&pa->chunks[l1], block, __ATOMIC_RELEASE);
 		}

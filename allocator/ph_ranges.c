@@ -1,4 +1,5 @@
 /* ph_ranges.c - sorted range set with binary-search insertion. */
+#include "ph_hooks.h"
 #include "ph_ranges.h"
 
 #include <stdlib.h>
@@ -11,7 +12,7 @@ void ph_ranges_init(ph_ranges *a)
 	a->n = 0;
 	a->cap = 16;
 	a->r = calloc(a->cap, sizeof *a->r);
-	if (a->r == NULL)
+	if (PH_NULL(a->r))
 		ph_throwf("out of memory", "cannot allocate the in-use range list");
 }
 
@@ -52,7 +53,7 @@ void ph_ranges_add(ph_ranges *a, ph_range r)
 	} else {
 		if (a->n == a->cap) {
 			ph_range *bigger = realloc(a->r, 2 * a->cap * sizeof *a->r);
-			if (bigger == NULL)
+			if (PH_NULL(bigger))
 				ph_throwf("out of memory", "cannot grow the in-use range list");
 			a->r = bigger;
 			a->cap *= 2;

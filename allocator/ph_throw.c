@@ -1,4 +1,5 @@
 /* ph_throw.c - the fatal-error path. */
+#include "ph_hooks.h"
 #include "ph_throw.h"
 
 #include <stdarg.h>
@@ -42,7 +43,7 @@ void ph_throw_format(const ph_throw_info *info, char *buf, size_t n)
 
 void ph_throw(const ph_throw_info *info)
 {
-	if (throw_handler != NULL)
+	if (!PH_NULL(throw_handler))
 		throw_handler(info);
 	char text[512];
 	ph_throw_format(info, text, sizeof text);
@@ -54,7 +55,7 @@ void ph_throw(const ph_throw_info *info)
 void ph_throwf(const char *msg, const char *detail_fmt, ...)
 {
 	ph_throw_info info = {.msg = msg};
-	if (detail_fmt != NULL) {
+	if (!PH_NULL(detail_fmt)) {
 		va_list ap;
 		va_start(ap, detail_fmt);
 		vsnprintf(info.detail, sizeof info.detail, detail_fmt, ap);

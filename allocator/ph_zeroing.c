@@ -90,7 +90,7 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 	while (npage > 0) {
 		uintptr_t ai = ph_heap_arena_index(h, base);
 		ph_arena *ha = ph_heap_arena(h, ai);
-		if (ha == NULL)
+		if (PH_NULL(ha))
 			throw_zeroing("zeroing decision for memory outside any arena", base, npage, ai, 0);
 
 		uintptr_t zeroed_base = load_zeroed_base(ha, ai);
