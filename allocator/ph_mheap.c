@@ -180,9 +180,12 @@ static uintptr_t pages_alloc_locked(ph_heap *h, uintptr_t npages, uintptr_t *sca
  * and decide for that range, then claim in a second critical section. */
 static uintptr_t pages_alloc_decided_early(ph_heap *h, uintptr_t npages, uintptr_t *scav, bool *needzero)
 {
-	uintptr_t unused_search;
+	uintptr_t unused_search, guess = 0;
 	ph_mutex_lock(&h->lock);
-	uintptr_t guess = ph_pagealloc_find(&h->pages, npages, &unused_search);
+	/* The same guard as ph_pagealloc_alloc: nothing to find before the
+	 * first growth. */
+	if (ph_chunk_index(h->g, h->pages.search_addr) < h->pages.end)
+		guess = ph_pagealloc_find(&h->pages, npages, &unused_search);
 	ph_mutex_unlock(&h->lock);
 	if (guess != 0)
 		*needzero = ph_alloc_needs_zero(h, guess, npages);
