@@ -443,6 +443,21 @@ static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, co
 			    r->summary, sizeof r->summary);
 }
 
+/* The scheduler's view of a lock (its callback takes an untyped pointer). */
+static bool lock_busy(const void *lock)
+{
+	return ph_mutex_is_locked(lock);
+}
+
+/* One program on the calling thread; its own function so that setjmp's
+ * frame holds no variable the loop needs afterwards. */
+static void run_sequentially(struct fz_runner *r, int tid)
+{
+	r->seq_tid = tid;
+	if (setjmp(r->t[tid].unwind) == 0)
+		run_program(r, &r->t[tid]);
+}
+
 static uint64_t estimate_steps(const struct fz_schedule *s)
 {
 	uint64_t ops = 0;
@@ -488,7 +503,7 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	reset_for_input(r, pr, s);
 	if (pr->pregrow_pages > 0)
 		ph_heap_grow(r->heap, pr->pregrow_pages, 0);
-	fz_sched_init(&r->sched, s, r->cfg.budget, estimate_steps(s), (bool (*)(const void *))ph_mutex_is_locked);
+	fz_sched_init(&r->sched, s, r->cfg.budget, estimate_steps(s), lock_busy);
 
 	fz_active_runner = r;
 	r->hooks_on = true;
@@ -501,11 +516,8 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 		}
 	}
 	if (r->cfg.sequential) {
-		for (unsigned i = 0; i < s->nthreads && !fz_runner_unwinding(r); i++) {
-			r->seq_tid = (int)i;
-			if (setjmp(r->t[i].unwind) == 0)
-				run_program(r, &r->t[i]);
-		}
+		for (unsigned i = 0; i < s->nthreads && !fz_runner_unwinding(r); i++)
+			run_sequentially(r, (int)i);
 	} else if (r->cfg.freerun) {
 		fz_engine_run_free(r->engine, s->nthreads, freerun_body, r);
 	} else {
