@@ -10,6 +10,9 @@
 # BUG    name of one injected fault from allocator/ph_bugs.def, or empty
 # ZEROING lockfree (the seed's algorithm, default) or locked (pre-seed)
 # LIB_FUZZING_ENGINE  how fuzz targets get their main (OSS-Fuzz contract)
+# FZLIB  the harness library to link (default: this variant's own); a build
+#        that only changes the allocator (BUG=...) can reuse another
+#        variant's harness built with the same flags
 
 CC      ?= clang
 CXX     ?= clang++
@@ -20,6 +23,7 @@ BUG     ?=
 ZEROING ?= lockfree
 OPT     ?= -O1 -g
 LIB_FUZZING_ENGINE ?= -fsanitize=fuzzer
+FZLIB   ?= $(B)/libfz.a
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BUGDEF   = $(if $(BUG),-DPH_BUG_$(shell echo '$(BUG)' | tr 'a-z-' 'A-Z_')=1,)
@@ -68,7 +72,7 @@ $(B)/libfz.a: $(HARN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # Fuzz targets link with the C++ driver and the engine, as OSS-Fuzz requires.
-$(B)/fuzz_%: $(B)/obj/fuzz/target_%.o $(B)/libfz.a $(B)/libph.a
+$(B)/fuzz_%: $(B)/obj/fuzz/target_%.o $(FZLIB) $(B)/libph.a
 	$(CXX) $(SAN) $(CXXFLAGS) -pthread $^ $(LIB_FUZZING_ENGINE) -o $@
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a

@@ -242,6 +242,7 @@ cmd_fuzz() {
 		[ -d "$seeds" ] && find "$seeds" -type f ! -name '*.txt' ! -name '*.md' -exec cp -n {} "$d/corpus/" \; 2>/dev/null
 		local opts=()
 		[ -f "$ROOT/fuzz/options/$t.options" ] && mapfile -t opts < <(sed -n 's/^\([a-z_]*\) *= *\(.*\)/-\1=\2/p' "$ROOT/fuzz/options/$t.options")
+		[ -f "$ROOT/fuzz/dicts/$t.dict" ] && opts+=("-dict=$ROOT/fuzz/dicts/$t.dict")
 		( cd "$d" && "$LOCAL_OUT/$t" "${opts[@]}" -max_total_time="$each" -print_final_stats=1 \
 			-artifact_prefix="$d/crashes/" "$d/corpus" >"$d/log" 2>&1 ) &
 		pids+=($!); names+=("$t")

@@ -242,3 +242,50 @@ size_t fz_encode(const struct fz_profile *pr, const struct fz_schedule *s, uint8
 	}
 	return w.len;
 }
+
+const char *fz_schedule_invalid(const struct fz_profile *pr, const struct fz_schedule *s)
+{
+	if (s->nthreads < FZ_MIN_THREADS || s->nthreads > FZ_MAX_THREADS)
+		return "thread count outside 2..8";
+	if (s->strategy >= FZ_STRATEGIES || s->param > 7)
+		return "strategy or parameter out of range";
+	if (s->no_cache && !pr->allow_no_cache)
+		return "caches off in a target that keeps them on";
+	if (s->ndecisions > FZ_MAX_DECISIONS)
+		return "too many decisions";
+	for (unsigned t = 0; t < FZ_MAX_THREADS; t++) {
+		if (s->nops[t] > FZ_MAX_OPS || (t >= s->nthreads && s->nops[t] != 0))
+			return "operation count out of range";
+		for (unsigned i = 0; i < s->nops[t]; i++) {
+			const struct fz_op *op = &s->ops[t][i];
+			if (kind_slot(pr, op->kind) < 0)
+				return "operation not in the target's table";
+			switch (op->kind) {
+			case FZ_OP_ALLOC:
+				if (op->n < 1 || op->n > FZ_MAX_LARGE)
+					return "alloc size out of range";
+				break;
+			case FZ_OP_FREE:
+			case FZ_OP_WRITE:
+				if (op->sel > 255)
+					return "selector out of range";
+				break;
+			case FZ_OP_GROW:
+				if (op->n < 1 || op->n > FZ_MAX_GROW || op->sel > FZ_MAX_SKIP)
+					return "grow operand out of range";
+				break;
+			case FZ_OP_CLAIM:
+				if (op->sel >= FZ_CLAIM_ARENAS || op->page >= pr->arena_pages || op->n < 1 ||
+				    op->n > FZ_MAX_CLAIM)
+					return "claim operand out of range";
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	for (unsigned i = 0; i < s->ndecisions; i++)
+		if (s->decisions[i].thread >= s->nthreads)
+			return "decision names a missing thread";
+	return NULL;
+}

@@ -101,6 +101,9 @@ const char *fz_strategy_name(enum fz_strategy s);
 
 /* Bytes to schedule; never fails. */
 void fz_decode(const struct fz_profile *pr, const uint8_t *data, size_t size, struct fz_schedule *s);
+/* Every field within the limits above and the profile's op table; NULL,
+ * or a sentence naming the first field out of bounds. */
+const char *fz_schedule_invalid(const struct fz_profile *pr, const struct fz_schedule *s);
 /* Schedule to canonical bytes; returns the length, or 0 with *why set when
  * the schedule cannot be expressed for this profile or does not fit. */
 size_t fz_encode(const struct fz_profile *pr, const struct fz_schedule *s, uint8_t *out, size_t cap,
