@@ -84,7 +84,7 @@ $(B)/bench_%: $(B)/obj/bench/bench_%.o $(B)/libfz.a $(B)/libph.a
 $(B)/schedtool: $(B)/obj/fuzz/schedtool.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 
-$(B)/stress: $(call obj,$(wildcard stress/*.c)) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a
+$(B)/stress: $(call obj,$(wildcard stress/*.c)) $(if $(HARN_SRC),$(FZLIB)) $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
