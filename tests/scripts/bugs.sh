@@ -72,6 +72,7 @@ for bug in $(sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bug
 	else
 		how=$(grep -m1 -oE '==== verdict: [A-Z0-9]+|ERROR: [A-Za-z]+Sanitizer: [a-zA-Z-]+' "$tmp/fuzz-$bug.log")
 		runs=$(grep -oE '^#[0-9]+' "$tmp/fuzz-$bug.log" | tail -1)
-		echo "PASS bug-found-by-fuzzing $bug (${how:-crash} after ${runs:-#0} runs, seed 1)"
+		when=${runs:+"after ${runs#\#} runs"}
+		echo "PASS bug-found-by-fuzzing $bug (${how#==== verdict: } ${when:-while replaying the seeds}, seed 1)"
 	fi
 done
