@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fz_oracle.h"
+#include "fz_trace.h"
 #include "ph_throw.h"
 #include "fz_sanitizer.h"
 
@@ -32,14 +33,6 @@ void fz_decisions_reset(struct fz_decisions *d, const ph_geom *g, bool exact)
 	d->exact = exact;
 	for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
 		d->th[t].claim = -1;
-}
-
-static const char *where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
-{
-	uintptr_t off = addr - g->heap_vbase;
-	snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
-		 (unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
-	return buf;
 }
 
 /* The part of claim range [base, +npages) inside arena ai, as arena
@@ -149,7 +142,7 @@ static bool o3_pending(struct fz_decisions *d, int tid, struct fz_verdict *v)
 	t->must_throw = false;
 	return fz_fail_verdict(v, "O3",
 			       "claim %s+%lu reloaded zeroedBase of A%lu as %lu pages, inside its own range, after a failed CAS; the overlap detector had to fire but the decision went on",
-			       where(d->g, t->base, at, sizeof at), (unsigned long)t->npages,
+			       fz_where(d->g, t->base, at, sizeof at), (unsigned long)t->npages,
 			       (unsigned long)(t->arena - d->first_arena), (unsigned long)(t->seen >> d->g->page_shift));
 }
 
@@ -226,7 +219,7 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 				char at[32];
 				return fz_fail_verdict(v, "Z2",
 						       "decision for %s+%lu asked for zeroing, but none of its pages was used before and no other decision in its arena reached above its start",
-						       where(d->g, d->claims[c].base, at, sizeof at),
+						       fz_where(d->g, d->claims[c].base, at, sizeof at),
 						       (unsigned long)d->claims[c].npages);
 			}
 		}
@@ -260,13 +253,13 @@ enum fz_throw_class fz_decisions_throw(struct fz_decisions *d, int tid, const ch
 			return FZ_THROW_INJECTED;
 		fz_fail_verdict(v, "O1",
 				"allocations #%u (%s+%lu) and #%u (%s+%lu) overlap; the allocator's overlap detector caught it",
-				me->id, where(d->g, me->base, at, sizeof at), (unsigned long)me->npages, o->id,
-				where(d->g, o->base, at2, sizeof at2), (unsigned long)o->npages);
+				me->id, fz_where(d->g, me->base, at, sizeof at), (unsigned long)me->npages, o->id,
+				fz_where(d->g, o->base, at2, sizeof at2), (unsigned long)o->npages);
 		return FZ_THROW_REAL;
 	}
 	fz_fail_verdict(v, "O2",
 			"\"%s\" thrown for %s+%lu, but no overlapping claim was in flight or live during its decision",
-			msg, where(d->g, me->base, at, sizeof at), (unsigned long)me->npages);
+			msg, fz_where(d->g, me->base, at, sizeof at), (unsigned long)me->npages);
 	return FZ_THROW_UNSOUND;
 }
 

@@ -7,17 +7,10 @@
 #include <stdio.h>
 
 #include "fz_oracle.h"
+#include "fz_trace.h"
 #include "fz_sanitizer.h"
 
 FZ_HARNESS_CODE_BEGIN
-
-static const char *where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
-{
-	uintptr_t off = addr - g->heap_vbase;
-	snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
-		 (unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
-	return buf;
-}
 
 /* The P whose cache holds page addr free, or -1. */
 static int cached_by(const ph_p *const *ps, unsigned nps, const ph_geom *g, uintptr_t addr)
@@ -50,17 +43,17 @@ bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const
 			int cacher = cached_by(ps, nps, g, addr);
 			if (owner >= 0 && cacher >= 0)
 				return fz_fail_verdict(v, "HEAP", "page %s belongs to allocation #%ld and is free in P%d's cache",
-						       where(g, addr, at, sizeof at), owner, cacher);
+						       fz_where(g, addr, at, sizeof at), owner, cacher);
 			if (in_use && owner < 0 && cacher < 0)
 				return fz_fail_verdict(v, "HEAP",
 						       "page %s is in use in the bitmap but no allocation or page cache owns it (lost)",
-						       where(g, addr, at, sizeof at));
+						       fz_where(g, addr, at, sizeof at));
 			if (!in_use && owner >= 0)
 				return fz_fail_verdict(v, "HEAP", "page %s is free in the bitmap but allocation #%ld uses it",
-						       where(g, addr, at, sizeof at), owner);
+						       fz_where(g, addr, at, sizeof at), owner);
 			if (!in_use && cacher >= 0)
 				return fz_fail_verdict(v, "HEAP", "page %s is free in the bitmap but sits in P%d's cache",
-						       where(g, addr, at, sizeof at), cacher);
+						       fz_where(g, addr, at, sizeof at), cacher);
 		}
 	}
 	return true;
@@ -89,7 +82,7 @@ bool fz_heap_empty(ph_heap *h, struct fz_verdict *v)
 	char at[32];
 	return fz_fail_verdict(v, "HEAP",
 			       "after freeing every allocation and destroying every P, %lu pages are still in use (first: %s)",
-			       (unsigned long)used, where(g, first, at, sizeof at));
+			       (unsigned long)used, fz_where(g, first, at, sizeof at));
 }
 
 FZ_HARNESS_CODE_END

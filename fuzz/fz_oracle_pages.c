@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fz_oracle.h"
+#include "fz_trace.h"
 #include "ph_os.h"
 #include "fz_sanitizer.h"
 
@@ -17,15 +18,6 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
 	vsnprintf(v->msg, sizeof v->msg, fmt, ap);
 	va_end(ap);
 	return false;
-}
-
-/* "A<slot>:<page>" for messages. */
-static const char *where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
-{
-	uintptr_t off = addr - g->heap_vbase;
-	snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
-		 (unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
-	return buf;
 }
 
 bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
@@ -70,7 +62,7 @@ bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, u
 	char at[32];
 	if (first + npages > s->npages)
 		return fz_fail_verdict(v, "O1", "allocation #%u at %s+%lu lies outside the heap", id,
-				       where(g, base, at, sizeof at), (unsigned long)npages);
+				       fz_where(g, base, at, sizeof at), (unsigned long)npages);
 	note_touched(s, first + npages);
 	for (uintptr_t i = 0; i < npages; i++) {
 		uint32_t old = __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED);
@@ -78,7 +70,7 @@ bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, u
 			if (old >= 2)
 				return fz_fail_verdict(v, "O1",
 						       "page %s handed out to allocation #%u while allocation #%u still uses it",
-						       where(g, base + (i << g->page_shift), at, sizeof at), id,
+						       fz_where(g, base + (i << g->page_shift), at, sizeof at), id,
 						       old - 2);
 			if (__atomic_compare_exchange_n(&s->state[first + i], &old, id + 2, false,
 							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -185,9 +177,9 @@ bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, ui
 	char at[32], pg[32];
 	return fz_fail_verdict(v, "Z1",
 			       "allocation #%u at %s+%lu was handed out %s, but byte %zu (page %s) is 0x%02x",
-			       id, where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift),
+			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift),
 			       requested ? "as zeroed on request" : "as not needing zeroing", bad,
-			       where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
+			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
 			       ((const unsigned char *)p)[bad]);
 }
 
@@ -218,8 +210,8 @@ bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n,
 	char at[32], pg[32];
 	return fz_fail_verdict(v, "O1",
 			       "contents of allocation #%u at %s+%lu changed while it was live: byte %zu (page %s) is 0x%02x",
-			       id, where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift), bad,
-			       where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
+			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift), bad,
+			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
 			       ((const unsigned char *)p)[bad]);
 }
 

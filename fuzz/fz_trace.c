@@ -28,12 +28,12 @@ void fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev)
 	b->count++;
 }
 
-/* A<slot>:<page> of a heap address. */
-static int fmt_addr(char *buf, size_t n, const ph_geom *g, uintptr_t addr)
+const char *fz_where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
 {
 	uintptr_t off = addr - g->heap_vbase;
-	return snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
-			(unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
+	snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
+		 (unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
+	return buf;
 }
 
 static unsigned long slot_of(const ph_geom *g, uintptr_t arena)
@@ -49,7 +49,7 @@ static unsigned long pages(const ph_geom *g, uintptr_t bytes)
 static void describe_note(const struct fz_event *ev, const ph_geom *g, char *buf, size_t n)
 {
 	char at[32];
-	fmt_addr(at, sizeof at, g, ev->base);
+	fz_where(g, ev->base, at, sizeof at);
 	switch ((enum ph_note_kind)ev->sub) {
 	case PH_NOTE_LOCKED: snprintf(buf, n, "  lock"); break;
 	case PH_NOTE_UNLOCKED: snprintf(buf, n, "  unlock"); break;
@@ -85,7 +85,7 @@ static void describe_note(const struct fz_event *ev, const ph_geom *g, char *buf
 static void describe_op(const struct fz_event *ev, const ph_geom *g, char *buf, size_t n)
 {
 	char at[32];
-	fmt_addr(at, sizeof at, g, ev->base);
+	fz_where(g, ev->base, at, sizeof at);
 	switch ((enum fz_op_kind)ev->sub) {
 	case FZ_OP_ALLOC:
 		snprintf(buf, n, "alloc %lu%s", (unsigned long)ev->npages, ev->flags & FZ_RES_ZERO ? " zero" : "");
@@ -115,7 +115,7 @@ static void describe_op(const struct fz_event *ev, const ph_geom *g, char *buf, 
 static void describe_result(const struct fz_event *ev, const ph_geom *g, char *buf, size_t n)
 {
 	char at[32];
-	fmt_addr(at, sizeof at, g, ev->base);
+	fz_where(g, ev->base, at, sizeof at);
 	if (ev->flags & FZ_RES_OOM)
 		snprintf(buf, n, "= out of memory");
 	else if (ev->sub == FZ_OP_ALLOC)

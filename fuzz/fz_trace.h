@@ -72,6 +72,9 @@ struct fz_trace_view {
 };
 /* Prints the swimlane table. */
 void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, FILE *out);
+/* A heap address as "A<arena slot>:<page>" (the only way addresses are
+ * ever shown, in traces and verdicts alike); returns buf. */
+const char *fz_where(const ph_geom *g, uintptr_t addr, char *buf, size_t n);
 /* One event as text (what a cell shows); returns buf. */
 char *fz_trace_describe(const struct fz_event *ev, const ph_geom *g, char *buf, size_t n);
 
