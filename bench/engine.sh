@@ -34,17 +34,29 @@ trap 'rm -f "$tmp"' EXIT
 	echo "floor runs the same operations on one thread with no scheduling; the naive"
 	echo "harness creates and joins fresh pthreads for every input.  Inputs/s are"
 	echo "medians of $REPEAT repetitions; ratios are against the floor of the same"
-	echo "strategy in the same run.  \"switches\" counts hand-offs per input."
+	echo "strategy in the same run; each measurement runs in a process of its own."
+	echo "\"switches\" counts hand-offs per input."
 	echo
 	for b in plain tsan; do
 		echo "### $( [ $b = plain ] && echo "Without sanitizers (-O2)" || echo "ThreadSanitizer (-O1)" )"
 		echo
 		echo '```'
-		if [ $b = tsan ]; then
-			TSAN_OPTIONS=halt_on_error=1 build/bench-tsan/bench_engine --inputs $((INPUTS / 10)) --repeat "$REPEAT"
-		else
-			build/bench-plain/bench_engine --inputs "$INPUTS" --repeat "$REPEAT"
-		fi
+		n=$INPUTS
+		[ $b = tsan ] && n=$((INPUTS / 5))
+		printf '%-14s %-22s %12s %10s %10s\n' strategy mode inputs/s "vs floor" switches
+		for strategy in pct random rr; do
+			floor=""
+			for mode in sequential "controlled pthread" "controlled fiber" naive; do
+				# One process per measurement (see bench_engine.c).
+				line=$(TSAN_OPTIONS=halt_on_error=1 "build/bench-$b/bench_engine" --inputs "$n" \
+					--repeat "$REPEAT" --strategy "$strategy" --mode "$mode")
+				# Fixed columns: strategy 1-14, mode 16-37, inputs/s 39-50.
+				rate=$(echo "${line:38:12}" | tr -d ' ')
+				[ -n "$floor" ] || floor=$rate
+				printf '%s %s %s %10s %10s\n' "${line:0:14}" "${line:15:22}" "${line:38:12}" \
+					"$(awk -v r="$rate" -v f="$floor" 'BEGIN{printf "%.2fx", r / f}')" "$(echo "$line" | awk '{print $NF}')"
+			done
+		done
 		echo '```'
 		echo
 	done
