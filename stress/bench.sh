@@ -2,7 +2,7 @@
 # stress/bench.sh - benchmarks of the page heap through the stress program,
 # written into docs/BENCHMARKS.md.
 #
-#   stress/bench.sh [--seconds S] [--repeat N] [--faults] [--doc FILE]
+#   stress/bench.sh [--seconds S] [--repeat N] [--faults | --fault NAME...] [--doc FILE]
 #
 # Measures, in one run, on out/stress-fast and out/stress-fast-locked
 # (clang -O2, allocator hooks compiled out; built by ./build.sh build, which
@@ -21,7 +21,11 @@
 #      stress can detect, the time to detection: the fault is built out of
 #      tree (ALLOC_BUG=<name> OUT=<tmpdir> ./build.sh build; slow, about a
 #      minute per fault) and its TSan stress binary run with a fixed seed,
-#      capped at 60 s.
+#      capped at 60 s.  --fault NAME (repeatable) measures only those
+#      faults and keeps the other rows of the previous table.  When the
+#      fault's ./build.sh build fails in a variant after the TSan stress
+#      binary was built (build/bug-<name>/tsan/stress), that binary is used
+#      and the row says so.
 # Every figure is the median of --repeat runs (default 3).  Throughput
 # figures are stress operations (allocation, free, pattern write/check, P
 # flush), each judged by the online oracles, not bare allocator calls;
@@ -40,6 +44,7 @@ REPEAT=3
 FAULTS=0
 DOC=$ROOT/docs/BENCHMARKS.md
 FAULT_CAP=60
+ONLY_FAULTS=()
 FAULT_SEED=1
 INVOCATION="stress/bench.sh${*:+ $*}"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
@@ -53,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--seconds) SECONDS_PER_RUN=${2:?--seconds needs a value}; shift 2 ;;
 	--repeat) REPEAT=${2:?--repeat needs a value}; shift 2 ;;
 	--faults) FAULTS=1; shift ;;
+	--fault) FAULTS=1; ONLY_FAULTS+=("${2:?--fault needs a name}"); shift 2 ;;
 	--doc) DOC=${2:?--doc needs a file}; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -186,45 +192,73 @@ declare -A UNDETECTABLE=(
 declare -A FAULT_ARGS=(
 	[cas-no-overlap-check]="--mix claim=10"
 )
+# The previous document's row for fault $1, if any.
+old_row() {
+	[ -f "$DOC" ] && grep -m1 -F "| \`$1\` |" "$DOC" || true
+}
+
+# measure_fault NAME: one table row for an injected fault.
+measure_fault() {
+	local f=$1 fout bin note="" times=() what="" detected=0 i rc start end o med day
+	day=$(date -u '+%Y-%m-%d')
+	if [ -n "${UNDETECTABLE[$f]:-}" ]; then
+		echo "| \`$f\` | not run | | $day | ${UNDETECTABLE[$f]} |"
+		return
+	fi
+	fout=$tmp/out-$f
+	echo "bench.sh: building fault $f (ALLOC_BUG=$f OUT=$fout ./build.sh build)" >&2
+	bin=$fout/stress
+	if ! ALLOC_BUG=$f OUT=$fout "$ROOT/build.sh" build >"$tmp/build-$f.log" 2>&1 || [ ! -x "$bin" ]; then
+		bin=$ROOT/build/bug-$f/tsan/stress
+		local why
+		why=$(grep -m1 -E 'error:' "$tmp/build-$f.log" | sed -e "s|$ROOT/||g" -e 's/|/\\|/g' || true)
+		if [ ! -x "$bin" ]; then
+			echo "| \`$f\` | build failed | | $day | \`ALLOC_BUG=$f ./build.sh build\` fails: ${why:-see its log} |"
+			return
+		fi
+		note=" (\`./build.sh build\` failed after the TSan stress was built: ${why:-see its log}; used build/bug-$f/tsan/stress)"
+	fi
+	for i in $(seq 1 "$REPEAT"); do
+		set +e
+		start=$EPOCHREALTIME
+		# shellcheck disable=SC2086 # FAULT_ARGS holds several words
+		timeout $((FAULT_CAP + 20)) "$bin" --bug "$f" --threads 2 --seconds "$FAULT_CAP" \
+			--seed "$FAULT_SEED" --quiet ${FAULT_ARGS[$f]:-} --json "$tmp/fault-$f.$i.json" \
+			>"$tmp/fault-$f.$i.log" 2>&1
+		rc=$?
+		end=$EPOCHREALTIME
+		set -e
+		if [ "$rc" -eq 1 ]; then
+			detected=$((detected + 1))
+			times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }')")
+			o=$(json "$tmp/fault-$f.$i.json" oracle)
+			[ -n "$o" ] || o=$(grep -m1 -o '^==== verdict: [A-Z0-9]*' "$tmp/fault-$f.$i.log" | sed 's/.* //')
+			case " $what " in *" ${o:-?} "*) ;; *) what="${what:+$what }${o:-?}" ;; esac
+		fi
+	done
+	local args=${FAULT_ARGS[$f]:+ (args \`${FAULT_ARGS[$f]}\`)}
+	if [ "$detected" -eq 0 ]; then
+		echo "| \`$f\` | not detected in ${FAULT_CAP} s | 0/$REPEAT | $day |${args}${note} |"
+	else
+		med=$(printf '%s\n' "${times[@]}" | median)
+		echo "| \`$f\` | $(fmt2 "$med") s | $detected/$REPEAT | $day | ${what}${args}${note} |"
+	fi
+}
+
 FAULT_ROWS=""
 if [ "$FAULTS" = 1 ]; then
 	mapfile -t names < <("$ROOT/build.sh" bugs | awk '{ print $1 }')
+	for f in "${ONLY_FAULTS[@]}"; do
+		printf '%s\n' "${names[@]}" | grep -qx -- "$f" || { echo "bench.sh: --fault $f: not in ./build.sh bugs" >&2; exit 2; }
+	done
 	for f in "${names[@]}"; do
-		if [ -n "${UNDETECTABLE[$f]:-}" ]; then
-			FAULT_ROWS+="| \`$f\` | not run | | ${UNDETECTABLE[$f]} |"$'\n'
-			continue
-		fi
-		fout=$tmp/out-$f
-		echo "bench.sh: building fault $f (ALLOC_BUG=$f OUT=$fout ./build.sh build)" >&2
-		if ! ALLOC_BUG=$f OUT=$fout "$ROOT/build.sh" build >"$tmp/build-$f.log" 2>&1 || [ ! -x "$fout/stress" ]; then
-			FAULT_ROWS+="| \`$f\` | build failed | | see \`ALLOC_BUG=$f ./build.sh build\` |"$'\n'
-			continue
-		fi
-		times=() what="" detected=0
-		for i in $(seq 1 "$REPEAT"); do
-			# shellcheck disable=SC2086 # FAULT_ARGS holds several words
-			set +e
-			start=$EPOCHREALTIME
-			timeout $((FAULT_CAP + 20)) "$fout/stress" --bug "$f" --threads 2 --seconds "$FAULT_CAP" \
-				--seed "$FAULT_SEED" --quiet ${FAULT_ARGS[$f]:-} --json "$tmp/fault-$f.$i.json" \
-				>"$tmp/fault-$f.$i.log" 2>&1
-			rc=$?
-			end=$EPOCHREALTIME
-			set -e
-			if [ "$rc" -eq 1 ]; then
-				detected=$((detected + 1))
-				times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f\n", b - a }')")
-				o=$(json "$tmp/fault-$f.$i.json" oracle)
-				[ -n "$o" ] || o=$(grep -m1 -o '^==== verdict: [A-Z0-9]*' "$tmp/fault-$f.$i.log" | sed 's/.* //')
-				case " $what " in *" ${o:-?} "*) ;; *) what="${what:+$what }${o:-?}" ;; esac
-			fi
-		done
-		if [ "$detected" -eq 0 ]; then
-			FAULT_ROWS+="| \`$f\` | not detected in ${FAULT_CAP} s | 0/$REPEAT | ${FAULT_ARGS[$f]:+args \`${FAULT_ARGS[$f]}\`} |"$'\n'
+		if [ ${#ONLY_FAULTS[@]} -gt 0 ] && ! printf '%s\n' "${ONLY_FAULTS[@]}" | grep -qx -- "$f"; then
+			row=$(old_row "$f")
+			[ -n "$row" ] || row="| \`$f\` | not measured | | | |"
 		else
-			med=$(printf '%s\n' "${times[@]}" | median)
-			FAULT_ROWS+="| \`$f\` | $(fmt2 "$med") s | $detected/$REPEAT | ${what}${FAULT_ARGS[$f]:+ (args \`${FAULT_ARGS[$f]}\`)} |"$'\n'
+			row=$(measure_fault "$f")
 		fi
+		FAULT_ROWS+="$row"$'\n'
 	done
 fi
 
@@ -298,14 +332,14 @@ SECTION=$tmp/section.md
 	echo
 	echo "<!-- stress-bench-faults:begin -->"
 	if [ "$FAULTS" = 1 ]; then
-		echo "Measured $DATE with \`$INVOCATION\`: each fault built with \`ALLOC_BUG=<name> OUT=<tmpdir> ./build.sh build\`, then its TSan stress binary (hooks on, default jitter) run $REPEAT times as"
+		echo "Each fault built with \`ALLOC_BUG=<name> OUT=<tmpdir> ./build.sh build\`, then its TSan stress binary (hooks on, default jitter) run $REPEAT times (last update: \`$INVOCATION\`, $DATE) as"
 		echo
 		echo "    <tmpdir>/stress --bug <name> --threads 2 --seconds $FAULT_CAP --seed $FAULT_SEED --quiet [args]"
 		echo
 		echo "Time is wall clock from start to exit 1 (median of the detecting runs), including start-up and, for hangs, the 10 s watchdog."
 		echo
-		echo "| fault | time to detection | detected | oracle(s) / note |"
-		echo "|---|---:|---:|---|"
+		echo "| fault | time to detection | detected | measured | oracle(s) / note |"
+		echo "|---|---:|---:|---|---|"
 		printf '%s' "$FAULT_ROWS"
 	elif [ -f "$DOC" ] && grep -q '<!-- stress-bench-faults:begin -->' "$DOC"; then
 		sed -n '/<!-- stress-bench-faults:begin -->/,/<!-- stress-bench-faults:end -->/p' "$DOC" | sed '1d;$d'

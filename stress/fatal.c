@@ -51,7 +51,7 @@ static void on_sanitizer_death(void)
 	struct st_run *r = st_active;
 	if (r != NULL)
 		report_and_flush(r, st_self != NULL ? st_self->tid : -1, "TSAN",
-				 "ThreadSanitizer stopped the run (its report is above)");
+				 "ThreadSanitizer stopped the run: see its report above (a data race, or a deadly signal it caught)");
 }
 #else
 static void on_crash(int sig)
