@@ -17,6 +17,11 @@ void fz_engine_free(struct fz_engine *e)
 		e->ops->destroy(e);
 }
 
+enum fz_engine_kind fz_engine_default(void)
+{
+	return fz_engine_fiber_available() ? FZ_ENGINE_FIBER : FZ_ENGINE_PTHREAD;
+}
+
 enum fz_engine_kind fz_engine_kind_of(const struct fz_engine *e)
 {
 	return e->kind;

@@ -40,6 +40,11 @@ struct fz_engine *fz_engine_new(enum fz_engine_kind kind, char *err, size_t errl
 void fz_engine_free(struct fz_engine *e);
 enum fz_engine_kind fz_engine_kind_of(const struct fz_engine *e);
 const char *fz_engine_name(enum fz_engine_kind kind);
+/* The engine targets use unless told otherwise: fibers where they exist
+ * (x86-64 without MemorySanitizer), since they switch in nanoseconds where
+ * a futex hand-off between pthreads takes microseconds (figures in
+ * docs/BENCHMARKS.md); pthreads elsewhere. */
+enum fz_engine_kind fz_engine_default(void);
 /* "pthread" or "fiber"; false if neither. */
 bool fz_engine_kind_parse(const char *name, enum fz_engine_kind *kind);
 
@@ -69,5 +74,6 @@ struct fz_engine {
 
 struct fz_engine *fz_engine_pthread_new(char *err, size_t errlen);
 struct fz_engine *fz_engine_fiber_new(char *err, size_t errlen);
+bool fz_engine_fiber_available(void);
 
 #endif

@@ -252,6 +252,11 @@ static const struct fz_engine_ops fiber_ops = {
 	.destroy = fiber_destroy,
 };
 
+bool fz_engine_fiber_available(void)
+{
+	return true;
+}
+
 struct fz_engine *fz_engine_fiber_new(char *err, size_t errlen)
 {
 	struct fiber_engine *e = calloc(1, sizeof *e);
@@ -275,6 +280,11 @@ struct fz_engine *fz_engine_fiber_new(char *err, size_t errlen)
 }
 
 #else
+
+bool fz_engine_fiber_available(void)
+{
+	return false;
+}
 
 struct fz_engine *fz_engine_fiber_new(char *err, size_t errlen)
 {

@@ -18,7 +18,7 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->freerun = freerun != 0;
-	cfg->engine = FZ_ENGINE_PTHREAD;
+	cfg->engine = fz_engine_default();
 	const char *v = getenv("FZ_TRACE");
 	if (v != NULL && *v != '\0') {
 		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
@@ -29,7 +29,7 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
 	if (v != NULL && *v != '\0' && !fz_engine_kind_parse(v, &cfg->engine))
 		bad_env("FZ_ENGINE", v, "pthread or fiber");
 	if (cfg->freerun)
-		cfg->engine = FZ_ENGINE_PTHREAD;
+		cfg->engine = fz_engine_default();
 	v = getenv("FZ_BUDGET");
 	if (v != NULL && *v != '\0') {
 		char *end;

@@ -5,7 +5,8 @@
  *
  * Environment (read once):
  *   FZ_TRACE=1          print the swimlane trace of every input
- *   FZ_ENGINE=pthread|fiber   controlled-scheduler engine (default: pthread)
+ *   FZ_ENGINE=pthread|fiber   controlled-scheduler engine (default: fiber
+ *                       where available, see fz_engine_default)
  *   FZ_BUDGET=N         scheduling points per input before "livelock"
  */
 #ifndef FZ_HARNESS_H
