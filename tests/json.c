@@ -516,6 +516,34 @@ static bool parse_string(struct parser *p, const json_value **out)
 	return true;
 }
 
+/*
+ * After an array item or object member: a ',' means another follows (1),
+ * the closing bracket ends the container (0); anything else is reported
+ * (-1).  start is where the container began, for "unterminated".
+ */
+static int next_item(struct parser *p, char close, size_t start, const char *container, const char *item)
+{
+	skip_ws(p);
+	if (peek(p) == ',') {
+		p->pos++;
+		skip_ws(p);
+		if (peek(p) == close) {
+			fail_at(p, p->pos, "trailing comma before '%c'", close);
+			return -1;
+		}
+		return 1;
+	}
+	if (peek(p) == close) {
+		p->pos++;
+		return 0;
+	}
+	if (at_end(p))
+		fail_at(p, start, "unterminated %s", container);
+	else
+		fail_at(p, p->pos, "expected ',' or '%c' after an %s %s", close, container, item);
+	return -1;
+}
+
 static bool parse_array(struct parser *p, const json_value **out)
 {
 	size_t start = p->pos;
@@ -535,25 +563,11 @@ static bool parse_array(struct parser *p, const json_value **out)
 				fail_oom(p);
 				goto done;
 			}
-			skip_ws(p);
-			if (peek(p) == ',') {
-				p->pos++;
-				skip_ws(p);
-				if (peek(p) == ']') {
-					fail_at(p, p->pos, "trailing comma before ']'");
-					goto done;
-				}
-				continue;
-			}
-			if (peek(p) == ']') {
-				p->pos++;
+			int more = next_item(p, ']', start, "array", "item");
+			if (more < 0)
+				goto done;
+			if (more == 0)
 				break;
-			}
-			if (at_end(p))
-				fail_at(p, start, "unterminated array");
-			else
-				fail_at(p, p->pos, "expected ',' or ']' after an array item");
-			goto done;
 		}
 	}
 	json_value *v = new_value(p, JSON_ARRAY, start);
@@ -613,25 +627,11 @@ static bool parse_object(struct parser *p, const json_value **out)
 				fail_oom(p);
 				goto done;
 			}
-			skip_ws(p);
-			if (peek(p) == ',') {
-				p->pos++;
-				skip_ws(p);
-				if (peek(p) == '}') {
-					fail_at(p, p->pos, "trailing comma before '}'");
-					goto done;
-				}
-				continue;
-			}
-			if (peek(p) == '}') {
-				p->pos++;
+			int more = next_item(p, '}', start, "object", "member");
+			if (more < 0)
+				goto done;
+			if (more == 0)
 				break;
-			}
-			if (at_end(p))
-				fail_at(p, start, "unterminated object");
-			else
-				fail_at(p, p->pos, "expected ',' or '}' after an object member");
-			goto done;
 		}
 	}
 	json_value *v = new_value(p, JSON_OBJECT, start);
