@@ -23,6 +23,7 @@
  * logging, the checks and the model are harness code (FZ_HARNESS_CODE_*).
  */
 #include "fz_pagediff.h"
+#include "fz_trace.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -110,9 +111,7 @@ static const char *where(const struct fz_pagediff *d, uintptr_t addr, char *buf,
 	} else if (addr < g->heap_vbase) {
 		snprintf(buf, n, "%#lx(below the heap)", (unsigned long)addr);
 	} else {
-		uintptr_t off = addr - g->heap_vbase;
-		snprintf(buf, n, "A%lu:%lu", (unsigned long)(off >> g->arena_shift),
-			 (unsigned long)((off & (ph_arena_bytes(g) - 1)) >> g->page_shift));
+		fz_where(g, addr, buf, n);
 	}
 	return buf;
 }
