@@ -98,7 +98,7 @@ static void decide_begin(struct fz_decisions *d, int tid, const struct ph_note *
 		d->claims[c].deciding = d->claims[c].decided = true;
 		d->claims[c].born = d->claims[c].born < d->now ? d->claims[c].born : d->now;
 	}
-	d->decisions++;
+	__atomic_fetch_add(&d->decisions, 1, __ATOMIC_RELAXED);
 	const ph_geom *g = d->g;
 	uintptr_t first = n->base >> g->arena_shift;
 	uintptr_t last = (n->base + (n->npages << g->page_shift) - 1) >> g->arena_shift;
@@ -171,7 +171,8 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 	if (tid < 0 || tid >= FZ_MAX_THREADS)
 		return true;
 	struct fz_deciding *t = &d->th[tid];
-	d->now++;
+	/* Free-running threads feed notes concurrently. */
+	__atomic_fetch_add(&d->now, 1, __ATOMIC_RELAXED);
 	switch (n->kind) {
 	case PH_NOTE_DECIDE_BEGIN:
 		decide_begin(d, tid, n);
@@ -213,7 +214,8 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 		d->claims[c].deciding = false;
 		if (d->claims[c].raw)
 			d->claims[c].died = d->now;
-		if (n->ok && d->exact) {
+		/* A model that ran out of claim slots cannot vouch for Z2. */
+		if (n->ok && d->exact && !d->claims_overflow) {
 			d->spurious_pages += fz_shadow_count_never(shadow, d->claims[c].base, d->claims[c].npages);
 			if (!zeroing_justified(d, c, shadow)) {
 				char at[32];
@@ -240,6 +242,11 @@ enum fz_throw_class fz_decisions_throw(struct fz_decisions *d, int tid, const ch
 		return FZ_THROW_OTHER;
 	}
 	t->must_throw = false;
+	if (d->claims_overflow) {
+		/* Some claims went unrecorded: the throw cannot be judged. */
+		fz_fail_verdict(v, "THROW", "the allocator threw \"%s\" (too many claims in this input to judge it)", msg);
+		return FZ_THROW_OTHER;
+	}
 	const struct fz_claim *me = &d->claims[t->claim];
 	uintptr_t me_end = me->base + (me->npages << d->g->page_shift);
 	for (unsigned i = 0; i < d->nclaims; i++) {
