@@ -12,9 +12,10 @@
  * decided per arena for Z3 at rest.  Both are harness bookkeeping shared by
  * all workers, so they are touched inside FZ_UNTRACKED: TSan must not
  * report them, and above all must not see them as synchronisation that
- * would hide the allocator's races.  The model's event clock and decision
- * counter are plain increments from several threads there; they are only
- * statistics in non-exact mode, so lost increments do not matter.
+ * would hide the allocator's races.  The model's clock, counters and
+ * highest ends are atomics; its per-arena copy of zeroedBase is a plain
+ * store by whichever worker saw a raise, read only in exact mode, so its
+ * value does not matter here.
  *
  * Throws.  Go's throw is fatal and the allocator is not safe to use after
  * one (a decision was abandoned half-way, perhaps with the heap lock held).
@@ -73,6 +74,10 @@ bool st_end(struct st_run *r, enum st_state state, int tid, const struct fz_verd
 		r->verdict = *v;
 	r->fail_tid = tid;
 	snprintf(r->extra, sizeof r->extra, "%s", extra != NULL ? extra : "");
+	/* Reports add their own line ends. */
+	size_t len = strlen(r->extra);
+	while (len > 0 && r->extra[len - 1] == '\n')
+		r->extra[--len] = '\0';
 	/* Release: the main thread's acquire load of state then sees the
 	 * verdict.  This edge exists only once, at the end of the run. */
 	__atomic_store_n(&r->state, state, __ATOMIC_RELEASE);
