@@ -85,7 +85,7 @@ trial() {
 	local el execs how
 	el=$(echo "$t1 - $t0" | bc)
 	if [ "$engine" = stress ]; then
-		execs=$(grep -oE '[0-9]+ ops' "$log" | tail -1 | grep -oE '[0-9]+')
+		execs=$(awk '$1 == "total" {print $2}' "$log" | tail -1)
 	else
 		execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
 	fi
