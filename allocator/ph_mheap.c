@@ -175,7 +175,7 @@ static uintptr_t pages_alloc_locked(ph_heap *h, uintptr_t npages, uintptr_t *sca
 	return base;
 }
 
-#if PH_BUG_DECIDE_BEFORE_CLAIM
+#if PH_BUG_DECIDE_BEFORE_CLAIM && !PH_ZEROING_LOCKED
 /* FAULT decide-before-claim: find where the pages will probably come from
  * and decide for that range, then claim in a second critical section. */
 static uintptr_t pages_alloc_decided_early(ph_heap *h, uintptr_t npages, uintptr_t *scav, bool *needzero)

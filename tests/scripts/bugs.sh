@@ -51,6 +51,14 @@ for bug in $(sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bug
 	if ! build "$dir" "$bug" >"$tmp/build-$bug.log" 2>&1; then
 		echo "FAIL bug-build $bug"; tail -20 "$tmp/build-$bug.log"; continue
 	fi
+	# ALLOC_BUG=<bug> ./build.sh builds every variant: the fault must compile
+	# in the pre-seed variant and without hooks as well.
+	if make -s -j"$(nproc)" B="$ROOT/build/bugs/$bug-locked" SAN= HOOKS=0 CC=clang ZEROING=locked BUG="$bug" lib \
+		>"$tmp/build-locked-$bug.log" 2>&1; then
+		echo "PASS bug-builds-everywhere $bug (pre-seed variant, hooks compiled out)"
+	else
+		echo "FAIL bug-builds-everywhere $bug"; tail -10 "$tmp/build-locked-$bug.log"
+	fi
 	found_repro=0
 	for bin in corpus/*/regressions/"$bug"*.bin; do
 		[ -f "$bin" ] || continue
