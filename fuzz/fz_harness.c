@@ -29,7 +29,7 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
 	if (v != NULL && *v != '\0' && !fz_engine_kind_parse(v, &cfg->engine))
 		bad_env("FZ_ENGINE", v, "pthread or fiber");
 	if (cfg->freerun)
-		cfg->engine = fz_engine_default();
+		cfg->engine = FZ_ENGINE_PTHREAD; /* real threads, released together */
 	v = getenv("FZ_BUDGET");
 	if (v != NULL && *v != '\0') {
 		char *end;

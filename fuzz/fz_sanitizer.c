@@ -26,9 +26,10 @@ void fz_sanitizer_init(void)
 	if (done)
 		return;
 	done = 1;
-	if (__start___sancov_cntrs != 0 && __stop___sancov_cntrs > __start___sancov_cntrs)
-		AnnotateBenignRaceSized(__FILE__, __LINE__, __start___sancov_cntrs,
-					(size_t)(__stop___sancov_cntrs - __start___sancov_cntrs),
+	/* Weak symbols: compared as numbers, since either may be absent. */
+	uintptr_t start = (uintptr_t)__start___sancov_cntrs, stop = (uintptr_t)__stop___sancov_cntrs;
+	if (start != 0 && stop > start)
+		AnnotateBenignRaceSized(__FILE__, __LINE__, __start___sancov_cntrs, stop - start,
 					"libFuzzer coverage counters");
 #ifdef FZ_HAVE_STACK_DEPTH
 	AnnotateBenignRaceSized(__FILE__, __LINE__, &__sancov_lowest_stack, sizeof __sancov_lowest_stack,
