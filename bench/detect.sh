@@ -69,7 +69,7 @@ trial() {
 	t0=$(now)
 	case $engine in
 	stress)
-		"$WORK/$name-tsan/stress" --seed "$seed" --seconds "$secs" --quiet >"$log" 2>&1
+		timeout -k 10 $((secs + 60)) "$WORK/$name-tsan/stress" --seed "$seed" --seconds "$secs" --quiet >"$log" 2>&1
 		rc=$? ;;
 	*)
 		local seeds=corpus/${engine#fuzz_}
@@ -77,7 +77,7 @@ trial() {
 		find "$seeds" -maxdepth 1 -type f ! -name '*.md' ! -name '*.txt' -exec cp {} "$d/corpus/" \;
 		local bin=$WORK/$name-asan/$engine
 		[ "$engine" = fuzz_schedule_freerun ] && bin=$WORK/$name-tsanfz/$engine
-		(cd "$d" && timeout $((secs + 60)) "$bin" -seed="$seed" -max_total_time="$secs" -reload=0 \
+		(cd "$d" && timeout -k 10 $((secs + 60)) "$bin" -seed="$seed" -max_total_time="$secs" -reload=0 \
 			-artifact_prefix="$d/" corpus >"$log" 2>&1)
 		rc=$? ;;
 	esac
