@@ -238,11 +238,12 @@ static void op_claim(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	}
 	if (n > room)
 		n = room;
-	FZ_UNTRACKED_BEGIN();
-	r->raw_claims = true;
-	if (!r->cfg.freerun)
+	if (!r->cfg.freerun) {
+		FZ_UNTRACKED_BEGIN();
 		fz_claim_add(r->dec, t->tid, base, n, true, 0);
-	FZ_UNTRACKED_END();
+		FZ_UNTRACKED_END();
+	}
+	/* Free-running threads set it concurrently: an atomic, not a race. */
 	__atomic_store_n(&r->raw_claims, true, __ATOMIC_RELAXED);
 	trace_op(r, t, &(struct fz_event){.kind = FZ_EV_OP, .sub = FZ_OP_CLAIM, .base = base, .npages = n});
 	bool needzero = ph_alloc_needs_zero(r->heap, base, n);
@@ -579,7 +580,7 @@ static void throw_handler(const ph_throw_info *info)
 		/* No global claim model: an overlap throw counts as expected
 		 * when the input injected claims at all. */
 		bool overlap = strcmp(info->msg, PH_MSG_OVERLAP) == 0;
-		cls = overlap && r->raw_claims ? FZ_THROW_INJECTED : FZ_THROW_OTHER;
+		cls = overlap && __atomic_load_n(&r->raw_claims, __ATOMIC_RELAXED) ? FZ_THROW_INJECTED : FZ_THROW_OTHER;
 		if (cls != FZ_THROW_INJECTED)
 			fz_fail_verdict(&v, overlap ? "O1" : "THROW", "the allocator threw \"%s\"%s", info->msg,
 					overlap ? " and no claim was injected" : "");
