@@ -96,7 +96,11 @@ void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, co
 	if (!first)
 		return; /* a failure while unwinding from the first one */
 	if (r->on_fail == NULL || r->cfg.trace_always) {
-		fprintf(out, "==== pageheap-fuzz: oracle %s failed on thread T%d ====\n%s\n", v->oracle, tid, v->msg);
+		if (tid >= 0)
+			fprintf(out, "==== pageheap-fuzz: oracle %s failed on thread T%d ====\n%s\n", v->oracle, tid, v->msg);
+		else
+			fprintf(out, "==== pageheap-fuzz: oracle %s failed at rest, after every thread finished ====\n%s\n",
+				v->oracle, v->msg);
 		if (extra != NULL)
 			fputs(extra, out);
 		print_trace(r, out);
