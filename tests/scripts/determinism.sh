@@ -46,16 +46,21 @@ done
 # Same -seed, same -runs: same coverage and features.  -reload=0: libFuzzer
 # otherwise rereads its corpus folder once a second, and re-running seeds it
 # had reduced away shifts every later iteration by wall-clock time.
-for t in fuzz_schedule fuzz_needzero; do
-	for k in 1 2; do
-		mkdir -p "$tmp/c$k-$t"
-		cp corpus/"${t#fuzz_}"/*.bin "$tmp/c$k-$t/"
-		TSAN_OPTIONS=halt_on_error=1 "$OUT_DIR/$t" -seed=7 -runs=1500 -reload=0 "$tmp/c$k-$t" >"$tmp/lf$k-$t.log" 2>&1
-		grep -E '^#[0-9]+[[:space:]]+DONE' "$tmp/lf$k-$t.log" | sed 's/exec\/s: [0-9]* //; s/rss: [0-9]*Mb//' >"$tmp/done$k-$t"
+for build in tsan plain; do
+	for t in fuzz_schedule fuzz_needzero; do
+		bin=$OUT_DIR/$t
+		[ "$build" = plain ] && bin=$plain/$t
+		for k in 1 2; do
+			rm -rf "$tmp/c$k-$t"
+			mkdir -p "$tmp/c$k-$t"
+			cp corpus/"${t#fuzz_}"/*.bin "$tmp/c$k-$t/"
+			TSAN_OPTIONS=halt_on_error=1 "$bin" -seed=7 -runs=1500 -reload=0 "$tmp/c$k-$t" >"$tmp/lf$k-$t.log" 2>&1
+			grep -E '^#[0-9]+[[:space:]]+DONE' "$tmp/lf$k-$t.log" | sed 's/exec\/s: [0-9]* //; s/rss: [0-9]*Mb//' >"$tmp/done$k-$t"
+		done
+		if [ -s "$tmp/done1-$t" ] && cmp -s "$tmp/done1-$t" "$tmp/done2-$t"; then
+			echo "PASS determinism-libfuzzer-seed-$build $t ($(cat "$tmp/done1-$t"))"
+		else
+			echo "FAIL determinism-libfuzzer-seed-$build $t: $(cat "$tmp/done1-$t") vs $(cat "$tmp/done2-$t")"
+		fi
 	done
-	if [ -s "$tmp/done1-$t" ] && cmp -s "$tmp/done1-$t" "$tmp/done2-$t"; then
-		echo "PASS determinism-libfuzzer-seed $t ($(cat "$tmp/done1-$t"))"
-	else
-		echo "FAIL determinism-libfuzzer-seed $t: $(cat "$tmp/done1-$t") vs $(cat "$tmp/done2-$t")"
-	fi
 done
