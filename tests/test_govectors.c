@@ -561,6 +561,23 @@ static void check_verify(const ph_pagealloc *pa, const char *when)
 	CHECK_MSG(why == NULL, "ph_pagealloc_verify %s: %s", when, why);
 }
 
+/* The common opening of an operation case: the list of operations under
+ * list_key, the 'before' and 'after' maps (after's scavenged map under
+ * after_scav_key, or none), and a page allocator built from 'before' that
+ * passes its own consistency check.  NULL when any part is missing. */
+static ph_pagealloc *open_op_case(const json_value *c, const char *list_key, const char *after_scav_key,
+				  const json_value **list, struct heap_desc *before, struct heap_desc *after)
+{
+	*list = field_array(c, list_key);
+	if (*list == NULL || !case_heap_desc(c, "before", "scav", before) ||
+	    !case_heap_desc(c, "after", after_scav_key, after))
+		return NULL;
+	ph_pagealloc *pa = build_pagealloc(before);
+	if (pa != NULL)
+		check_verify(pa, "after setup");
+	return pa;
+}
+
 /* Word-by-word comparison; what names the bitmap in failure messages. */
 static bool same_bits(const char *what, const ph_page_bits *got, const ph_page_bits *want)
 {
@@ -692,13 +709,10 @@ static void case_page_alloc_alloc(const void *arg)
 {
 	const json_value *c = arg;
 	struct heap_desc before, after;
-	const json_value *hits = field_array(c, "hits");
-	if (hits == NULL || !case_heap_desc(c, "before", "scav", &before) || !case_heap_desc(c, "after", "scav", &after))
-		return;
-	ph_pagealloc *pa = build_pagealloc(&before);
+	const json_value *hits;
+	ph_pagealloc *pa = open_op_case(c, "hits", "scav", &hits, &before, &after);
 	if (pa == NULL)
 		return;
-	check_verify(pa, "after setup");
 
 	for (size_t i = 0; i < json_length(hits); i++) {
 		const json_value *h = json_at(hits, i);
@@ -880,14 +894,11 @@ static void case_page_alloc_free(const void *arg)
 {
 	const json_value *c = arg;
 	struct heap_desc before, after;
-	const json_value *frees = field_array(c, "frees");
+	const json_value *frees;
 	/* Go builds the expected state with no scavenged pages at all. */
-	if (frees == NULL || !case_heap_desc(c, "before", "scav", &before) || !case_heap_desc(c, "after", NULL, &after))
-		return;
-	ph_pagealloc *pa = build_pagealloc(&before);
+	ph_pagealloc *pa = open_op_case(c, "frees", NULL, &frees, &before, &after);
 	if (pa == NULL)
 		return;
-	check_verify(pa, "after setup");
 	for (size_t i = 0; i < json_length(frees); i++) {
 		const json_value *f = json_at(frees, i);
 		uintptr_t base;
@@ -977,13 +988,10 @@ static void case_page_alloc_alloc_to_cache(const void *arg)
 {
 	const json_value *c = arg;
 	struct heap_desc before, after;
-	const json_value *hits = field_array(c, "hits");
-	if (hits == NULL || !case_heap_desc(c, "before", "scav", &before) || !case_heap_desc(c, "after", "scav", &after))
-		return;
-	ph_pagealloc *pa = build_pagealloc(&before);
+	const json_value *hits;
+	ph_pagealloc *pa = open_op_case(c, "hits", "scav", &hits, &before, &after);
 	if (pa == NULL)
 		return;
-	check_verify(pa, "after setup");
 	for (size_t i = 0; i < json_length(hits); i++) {
 		const json_value *h = json_at(hits, i);
 		ph_pagecache want;
