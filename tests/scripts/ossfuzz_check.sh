@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/scripts/ossfuzz_check.sh - OSS-Fuzz's check_build without Docker.
 #
-# For each sanitizer OSS-Fuzz builds this project with (address, undefined,
-# memory), this sets the environment the base-builder image and its
+# For each sanitizer OSS-Fuzz can build this project with (address,
+# undefined, memory, thread, coverage), this sets the environment the base-builder image and its
 # `compile` step set, runs the project's oss-fuzz/build.sh the way
 # `compile` does (bash -eux $SRC/build.sh from the project folder), and then
 # checks every fuzz target in $OUT the way base-runner's bad_build_check
@@ -10,13 +10,18 @@
 #   built          the target is in $OUT and is an x86-64 executable
 #   instrumented   calls into the right sanitizer runtime (objdump counts
 #                  with bad_build_check's thresholds: >= 1000 __asan / __msan
-#                  calls, >= 168 __ubsan calls; none of the others) and
-#                  libFuzzer's coverage counters (nm: __sancov_cntrs)
+#                  calls, >= 168 __ubsan calls, and >= 1000 __tsan calls;
+#                  none of the others) and libFuzzer's coverage counters
+#                  (nm: __sancov_cntrs); a coverage build: the profiling
+#                  runtime and no sanitizer
 #   coverage       -seed=1337 -runs=4 loads >= 100 coverage counters
 #   startup        run_fuzzer's command line (FUZZER_ARGS, the .options
 #                  file's [libfuzzer] options, the dict) with -runs=4 on an
 #                  empty corpus prints "Done 4 runs" and exits 0
 #   seeds          -runs=0 over the unzipped seed corpus exits 0
+#   report         (coverage builds, instead of coverage/startup/seeds) the
+#                  seeds run with LLVM_PROFILE_FILE, llvm-profdata merges the
+#                  profile and llvm-cov reports covered lines in allocator/
 #   files          fuzz/options/<target>.options is committed and copied
 #                  to $OUT (naming <target>.dict when fuzz/dicts has one);
 #                  the seed zip holds exactly the committed binary seeds (no
@@ -33,7 +38,7 @@
 # newer clang.
 #
 # Environment: ROOT (the project), OSSFUZZ_CHECK_SANITIZERS (default
-# "address undefined memory"), OSSFUZZ_CHECK_LLVM (a folder with a newer
+# "address undefined memory thread coverage"), OSSFUZZ_CHECK_LLVM (a folder with a newer
 # clang/clang++ to build with, e.g. /usr/lib/llvm-19/bin after
 # `apt-get install clang-19 libclang-rt-19-dev`: closer to the clang OSS-Fuzz
 # uses; clang >= 17 checks -fsanitize=function in C code too).
@@ -41,7 +46,7 @@
 set -euo pipefail
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-SANITIZERS=${OSSFUZZ_CHECK_SANITIZERS:-address undefined memory}
+SANITIZERS=${OSSFUZZ_CHECK_SANITIZERS:-address undefined memory thread coverage}
 LLVM_DIR=${OSSFUZZ_CHECK_LLVM:-}
 BUILD_PATH=$PATH
 [ -n "$LLVM_DIR" ] && BUILD_PATH=$LLVM_DIR:$PATH
@@ -100,7 +105,21 @@ SANITIZER_FLAGS_address="-fsanitize=address -fsanitize-address-use-after-scope"
 SANITIZER_FLAGS_undefined="-fsanitize=array-bounds,bool,builtin,enum,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unsigned-integer-overflow,unreachable,vla-bound,vptr -fno-sanitize-recover=$UBSAN_CHECKS"
 # shellcheck disable=SC2034
 SANITIZER_FLAGS_memory="-fsanitize=memory -fsanitize-memory-track-origins"
+# shellcheck disable=SC2034
+SANITIZER_FLAGS_thread="-fsanitize=thread"
+# shellcheck disable=SC2034
+SANITIZER_FLAGS_coverage=""
 COVERAGE_FLAGS="-fsanitize=fuzzer-no-link"
+# compile swaps COVERAGE_FLAGS for COVERAGE_FLAGS_$SANITIZER where one is set:
+# a coverage build has source-based profiling and no libFuzzer feedback.
+# shellcheck disable=SC2034
+COVERAGE_FLAGS_coverage="-fprofile-instr-generate -fcoverage-mapping -pthread -Wl,--no-as-needed -Wl,-ldl -Wl,-lm -Wno-unused-command-line-argument"
+
+# coverage_flags_of SANITIZER: the COVERAGE_FLAGS compile uses for it.
+coverage_flags_of() {
+	local v=COVERAGE_FLAGS_$1
+	if [ -n "${!v+set}" ]; then echo "${!v}"; else echo "$COVERAGE_FLAGS"; fi
+}
 
 # base-runner: what ClusterFuzz runs targets with.
 RUNNER_ASAN_OPTIONS="alloc_dealloc_mismatch=0:allocator_may_return_null=1:allocator_release_to_os_interval_ms=500:check_malloc_usable_size=0:detect_container_overflow=1:detect_odr_violation=0:detect_leaks=1:detect_stack_use_after_return=1:fast_unwind_on_fatal=0:handle_abort=1:handle_segv=1:handle_sigill=1:max_uar_stack_size_log=16:print_scariness=1:quarantine_size_mb=10:strict_memcmp=1:symbolize=1:use_sigaltstack=1:dedup_token_length=3"
@@ -112,7 +131,8 @@ FUZZER_ARGS="-rss_limit_mb=2560 -timeout=25"
 # as `env` arguments (nothing of the caller's leaks in: env -i).
 ossfuzz_env() {
 	local san=$1 flags_var=SANITIZER_FLAGS_$1
-	local cflags="$BASE_CFLAGS ${!flags_var} $COVERAGE_FLAGS"
+	local cflags
+	cflags="$BASE_CFLAGS ${!flags_var} $(coverage_flags_of "$san")"
 	echo "PATH=$BUILD_PATH"
 	echo "HOME=${HOME:-/root}"
 	echo "LANG=C.UTF-8"
@@ -201,6 +221,72 @@ seeds_of() {
 	done | LC_ALL=C sort
 }
 
+# check_files OUT TARGET ID: the .options, dict and seed zip beside the target.
+check_files() {
+	local out=$1 t=$2 id=$3 why want have nwant zip=$1/${2}_seed_corpus.zip
+	why=
+	if [ ! -f "$ROOT/fuzz/options/$t.options" ]; then
+		why="$why no fuzz/options/$t.options (give it one: max_len, timeout);"
+	elif [ ! -f "$out/$t.options" ]; then
+		why="$why fuzz/options/$t.options not copied to \$OUT;"
+	fi
+	if [ -f "$ROOT/fuzz/dicts/$t.dict" ]; then
+		[ -f "$out/$t.dict" ] || why="$why fuzz/dicts/$t.dict not copied;"
+		[ -f "$out/$t.options" ] && ! grep -Eq "^[[:space:]]*dict[[:space:]]*=[[:space:]]*$t\.dict[[:space:]]*$" "$out/$t.options" &&
+			why="$why $t.options names no dict = $t.dict;"
+	fi
+	[ -f "$out/$t.options" ] && [ "$(grep -E '^[[:space:]]*[#;]' "$out/$t.options" | grep -c '=' || true)" -gt 0 ] &&
+		why="$why $t.options has a comment with '=' (an old run_fuzzer greps for it);"
+	want=$(seeds_of "$t")
+	if [ -f "$zip" ]; then
+		have=$(unzip -Z1 "$zip" 2>/dev/null | LC_ALL=C sort)
+		[ "$have" = "$want" ] || why="$why the seed zip holds other files than the binary seeds in corpus/;"
+	elif [ -n "$want" ]; then
+		why="$why no ${t}_seed_corpus.zip though corpus/ has seeds;"
+	fi
+	nwant=$(printf '%s' "$want" | grep -c . || true)
+	if [ -z "$why" ]; then
+		pass "$id-files (.options$([ -f "$out/$t.dict" ] && echo ' + dict'); seed zip: $([ -f "$zip" ] && echo "$nwant seeds from corpus/" || echo "none: no binary seeds in corpus/"))"
+	else
+		fail "$id-files ($why )"
+	fi
+}
+
+# check_coverage_report OUT TARGET ID: what OSS-Fuzz's coverage job does with
+# a coverage build: run the target over its seeds (-runs=0) with a profile
+# file, merge it, and report line coverage of allocator/.
+check_coverage_report() {
+	local out=$1 t=$2 id=$3 zip=$1/${2}_seed_corpus.zip corpus=$tmp/$t-cov-corpus rc lines
+	local rlog=$tmp/coverage-$t-run.log
+	rm -rf "$corpus" && mkdir -p "$corpus"
+	[ -f "$zip" ] && unzip -q -o -d "$corpus" "$zip" >/dev/null 2>&1
+	set +e
+	LLVM_PROFILE_FILE=$tmp/$t.profraw run_target coverage "$out" "$t" "$rlog" -runs=0 "$corpus"
+	rc=$?
+	set -e
+	rm -rf "$corpus"
+	if [ "$rc" -ne 0 ] || [ ! -s "$tmp/$t.profraw" ]; then
+		fail "$id-report (-runs=0 over the seeds exited $rc$([ -s "$tmp/$t.profraw" ] || echo ', no profile written'); output ends:)"
+		show "$rlog"
+		return
+	fi
+	if ! llvm-profdata merge -sparse "$tmp/$t.profraw" -o "$tmp/$t.profdata" >"$rlog" 2>&1; then
+		fail "$id-report (llvm-profdata merge failed:)"
+		show "$rlog"
+		return
+	fi
+	# The allocator's line coverage, e.g. "TOTAL ... 83.12%": the last field.
+	lines=$(llvm-cov report "$out/$t" -instr-profile="$tmp/$t.profdata" "$ROOT/allocator" 2>"$rlog" |
+		awk '$1 == "TOTAL" { print $NF }')
+	rm -f "$tmp/$t.profraw" "$tmp/$t.profdata"
+	if [ -n "$lines" ] && [ "${lines%%.*}" -gt 0 ]; then
+		pass "$id-report (seeds run, profile merged; allocator/ line coverage $lines)"
+	else
+		fail "$id-report (llvm-cov reports no covered line of allocator/: '${lines:-nothing}')"
+		show "$rlog"
+	fi
+}
+
 # ---- the checks -------------------------------------------------------------
 
 expected=()
@@ -217,7 +303,7 @@ fi
 for san in $SANITIZERS; do
 	flags_var=SANITIZER_FLAGS_$san
 	if [ -z "${!flags_var+set}" ]; then
-		fail "ossfuzz-$san (unknown sanitizer; this check knows address, undefined, memory)"
+		fail "ossfuzz-$san (unknown sanitizer; this check knows address, undefined, memory, thread, coverage)"
 		continue
 	fi
 	out=$tmp/$san/out
@@ -266,9 +352,11 @@ for san in $SANITIZERS; do
 		asan=$(calls "$bin" __asan)
 		msan=$(calls "$bin" __msan)
 		ubsan=$(calls "$bin" __ubsan)
+		tsan=$(calls "$bin" __tsan)
 		dfsan=$(calls "$bin" __dfsan)
 		rm -f "$tmp/objdump.txt"
 		cov=$(nm "$bin" 2>/dev/null | grep -c '__start___sancov_cntrs' || true)
+		prof=$(nm "$bin" 2>/dev/null | grep -c '__llvm_profile_runtime' || true)
 		why=
 		case $san in
 		address)
@@ -286,13 +374,29 @@ for san in $SANITIZERS; do
 			[ "$asan" -eq 0 ] || why="$why $asan __asan calls in a UBSan build;"
 			[ "$msan" -le 3 ] || why="$why $msan __msan calls in a UBSan build;"
 			;;
+		thread)
+			[ "$tsan" -ge 1000 ] || why="$why only $tsan __tsan calls (want >= 1000);"
+			[ "$asan" -eq 0 ] || why="$why $asan __asan calls in a TSan build;"
+			[ "$msan" -le 3 ] || why="$why $msan __msan calls in a TSan build;"
+			;;
+		coverage)
+			[ "$prof" -gt 0 ] || why="$why no profiling runtime (__llvm_profile_runtime);"
+			[ $((asan + msan + tsan)) -eq 0 ] || why="$why sanitizer calls in a coverage build (__asan $asan, __msan $msan, __tsan $tsan);"
+			;;
 		esac
 		[ "$dfsan" -eq 0 ] || why="$why $dfsan __dfsan calls;"
-		[ "$cov" -gt 0 ] || why="$why no libFuzzer coverage counters (__sancov_cntrs);"
+		# A coverage build is measured by source-based profiling, not fed back.
+		[ "$san" = coverage ] || [ "$cov" -gt 0 ] || why="$why no libFuzzer coverage counters (__sancov_cntrs);"
 		if [ -z "$why" ]; then
-			pass "$id-instrumented (calls: __asan $asan, __msan $msan, __ubsan $ubsan; sancov counters)"
+			pass "$id-instrumented (calls: __asan $asan, __msan $msan, __ubsan $ubsan, __tsan $tsan; $([ "$san" = coverage ] && echo 'profiling runtime' || echo 'sancov counters'))"
 		else
 			fail "$id-instrumented ($why )"
+		fi
+
+		if [ "$san" = coverage ]; then
+			check_coverage_report "$out" "$t" "$id"
+			check_files "$out" "$t" "$id"
+			continue
 		fi
 
 		# coverage: bad_build_check's check_engine
@@ -354,33 +458,7 @@ for san in $SANITIZERS; do
 		fi
 		rm -rf "$corpus"
 
-		# files
-		why=
-		if [ ! -f "$ROOT/fuzz/options/$t.options" ]; then
-			why="$why no fuzz/options/$t.options (give it one: max_len, timeout);"
-		elif [ ! -f "$out/$t.options" ]; then
-			why="$why fuzz/options/$t.options not copied to \$OUT;"
-		fi
-		if [ -f "$ROOT/fuzz/dicts/$t.dict" ]; then
-			[ -f "$out/$t.dict" ] || why="$why fuzz/dicts/$t.dict not copied;"
-			[ -f "$out/$t.options" ] && ! grep -Eq "^[[:space:]]*dict[[:space:]]*=[[:space:]]*$t\.dict[[:space:]]*$" "$out/$t.options" &&
-				why="$why $t.options names no dict = $t.dict;"
-		fi
-		[ -f "$out/$t.options" ] && [ "$(grep -E '^[[:space:]]*[#;]' "$out/$t.options" | grep -c '=' || true)" -gt 0 ] &&
-			why="$why $t.options has a comment with '=' (an old run_fuzzer greps for it);"
-		want=$(seeds_of "$t")
-		if [ -f "$zip" ]; then
-			have=$(unzip -Z1 "$zip" 2>/dev/null | LC_ALL=C sort)
-			[ "$have" = "$want" ] || why="$why the seed zip holds other files than the binary seeds in corpus/;"
-		elif [ -n "$want" ]; then
-			why="$why no ${t}_seed_corpus.zip though corpus/ has seeds;"
-		fi
-		nwant=$(printf '%s' "$want" | grep -c . || true)
-		if [ -z "$why" ]; then
-			pass "$id-files (.options$([ -f "$out/$t.dict" ] && echo ' + dict'); seed zip: $([ -f "$zip" ] && echo "$nwant seeds from corpus/" || echo "none: no binary seeds in corpus/"))"
-		else
-			fail "$id-files ($why )"
-		fi
+		check_files "$out" "$t" "$id"
 	done
 
 	# Targets in $OUT that have no source are leftovers of something else.
