@@ -23,6 +23,9 @@ BUG     ?=
 ZEROING ?= lockfree
 OPT     ?= -O1 -g
 LIB_FUZZING_ENGINE ?= -fsanitize=fuzzer
+# Absolute, so the dependency files written with -MMD name the same targets
+# whether the variant was built through build.sh or by hand with a relative B.
+override B := $(abspath $(B))
 FZLIB   ?= $(B)/libfz.a
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
