@@ -18,39 +18,15 @@ static inline unsigned ones64(uint64_t x) { return (unsigned)__builtin_popcountl
 /* Mask of the low n bits, n in [0, 64]. */
 static inline uint64_t low_mask(unsigned n) { return n >= 64 ? ~0ull : ((1ull << n) - 1); }
 
-ph_sum ph_sum_pack(unsigned start, unsigned max, unsigned end)
-{
-	if (max == PH_MAX_PACKED)
-		return (ph_sum)1 << 63;
-	return ((ph_sum)start & (PH_MAX_PACKED - 1)) |
-	       (((ph_sum)max & (PH_MAX_PACKED - 1)) << PH_LOG_MAX_PACKED) |
-	       (((ph_sum)end & (PH_MAX_PACKED - 1)) << (2 * PH_LOG_MAX_PACKED));
-}
-
-unsigned ph_sum_start(ph_sum s)
-{
-	return (s >> 63) ? PH_MAX_PACKED : (unsigned)(s & (PH_MAX_PACKED - 1));
-}
-
-unsigned ph_sum_max(ph_sum s)
-{
-	return (s >> 63) ? PH_MAX_PACKED : (unsigned)((s >> PH_LOG_MAX_PACKED) & (PH_MAX_PACKED - 1));
-}
-
-unsigned ph_sum_end(ph_sum s)
-{
-	return (s >> 63) ? PH_MAX_PACKED : (unsigned)((s >> (2 * PH_LOG_MAX_PACKED)) & (PH_MAX_PACKED - 1));
-}
-
 ph_sum ph_sum_merge(const ph_sum *sums, unsigned n, unsigned log_pages_per_sum)
 {
 	const unsigned full = 1u << log_pages_per_sum;
-	unsigned start = ph_sum_start(sums[0]);
-	unsigned max = ph_sum_max(sums[0]);
-	unsigned end = ph_sum_end(sums[0]);
+	unsigned start, max, end;
+	ph_sum_unpack(sums[0], &start, &max, &end);
 
 	for (unsigned i = 1; i < n; i++) {
-		unsigned si = ph_sum_start(sums[i]), mi = ph_sum_max(sums[i]), ei = ph_sum_end(sums[i]);
+		unsigned si, mi, ei;
+		ph_sum_unpack(sums[i], &si, &mi, &ei);
 
 		/* The start run keeps growing only while everything so far is free. */
 		if (start == i * full)

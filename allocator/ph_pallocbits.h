@@ -39,10 +39,42 @@ typedef uint64_t ph_sum;
 
 #define PH_MAX_PACKED (1u << PH_LOG_MAX_PACKED)
 
-ph_sum ph_sum_pack(unsigned start, unsigned max, unsigned end);
-unsigned ph_sum_start(ph_sum s);
-unsigned ph_sum_max(ph_sum s);
-unsigned ph_sum_end(ph_sum s);
+/* Packing and unpacking are inline: the summary walk in every allocation
+ * and free merges dozens of summaries, and a call per field dominated it. */
+static inline ph_sum ph_sum_pack(unsigned start, unsigned max, unsigned end)
+{
+	if (max == PH_MAX_PACKED)
+		return (ph_sum)1 << 63;
+	return ((ph_sum)start & (PH_MAX_PACKED - 1)) |
+	       (((ph_sum)max & (PH_MAX_PACKED - 1)) << PH_LOG_MAX_PACKED) |
+	       (((ph_sum)end & (PH_MAX_PACKED - 1)) << (2 * PH_LOG_MAX_PACKED));
+}
+
+static inline void ph_sum_unpack(ph_sum s, unsigned *start, unsigned *max, unsigned *end)
+{
+	if (s >> 63) {
+		*start = *max = *end = PH_MAX_PACKED;
+		return;
+	}
+	*start = (unsigned)(s & (PH_MAX_PACKED - 1));
+	*max = (unsigned)((s >> PH_LOG_MAX_PACKED) & (PH_MAX_PACKED - 1));
+	*end = (unsigned)((s >> (2 * PH_LOG_MAX_PACKED)) & (PH_MAX_PACKED - 1));
+}
+
+static inline unsigned ph_sum_start(ph_sum s)
+{
+	return (s >> 63) ? PH_MAX_PACKED : (unsigned)(s & (PH_MAX_PACKED - 1));
+}
+
+static inline unsigned ph_sum_max(ph_sum s)
+{
+	return (s >> 63) ? PH_MAX_PACKED : (unsigned)((s >> PH_LOG_MAX_PACKED) & (PH_MAX_PACKED - 1));
+}
+
+static inline unsigned ph_sum_end(ph_sum s)
+{
+	return (s >> 63) ? PH_MAX_PACKED : (unsigned)((s >> (2 * PH_LOG_MAX_PACKED)) & (PH_MAX_PACKED - 1));
+}
 /* Summary of a completely free chunk. */
 #define PH_FREE_CHUNK_SUM                                                       \
 	((ph_sum)PH_CHUNK_PAGES | ((ph_sum)PH_CHUNK_PAGES << PH_LOG_MAX_PACKED) | \
