@@ -62,7 +62,10 @@ tools: $(TOOLS)
 stress: $(STRESS)
 benches: $(BENCHES)
 
-$(B)/obj/%.o: %.c
+# Objects also depend on this Makefile: a change of flags or layout here
+# rebuilds them (dependency files from before B was made absolute named
+# relative targets, which no longer match).
+$(B)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -433,7 +433,7 @@ static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, co
 	((ph_heap_options *)ph_heap_options_of(r->heap))->use_page_cache = !s->no_cache;
 	fz_shadow_reset(&r->shadow);
 	fz_decisions_reset(r->dec, r->g, !r->cfg.freerun);
-	fz_trace_reset(r->trace, r->cfg.freerun);
+	fz_trace_reset(r->trace, r->cfg.freerun, FZ_TRACE_HEAD);
 	memset(&r->out, 0, sizeof r->out);
 	r->unwinding = 0;
 	r->arrived = 0;

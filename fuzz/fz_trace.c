@@ -9,23 +9,46 @@ FZ_HARNESS_CODE_BEGIN
 
 #define COL 34 /* characters per thread column */
 
-void fz_trace_reset(struct fz_trace *t, bool atomic_seq)
+void fz_trace_reset(struct fz_trace *t, bool atomic_seq, uint32_t head)
 {
-	for (unsigned i = 0; i < FZ_MAX_THREADS; i++)
+	for (unsigned i = 0; i < FZ_MAX_THREADS; i++) {
 		t->buf[i].count = 0;
+		t->buf[i].head = head < FZ_TRACE_CAP ? head : 0;
+	}
 	t->seq = 0;
 	t->atomic_seq = atomic_seq;
 }
 
-void fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev)
+/* Where the pos-th event appended lives: the head in place, the rest in
+ * the ring after it. */
+static uint32_t slot_of_pos(const struct fz_trace_buf *b, uint32_t pos)
+{
+	return pos < b->head ? pos : b->head + (pos - b->head) % (FZ_TRACE_CAP - b->head);
+}
+
+uint32_t fz_trace_tail_start(const struct fz_trace_buf *b)
+{
+	uint32_t head_len = b->count < b->head ? b->count : b->head;
+	return b->count > FZ_TRACE_CAP ? b->count - (FZ_TRACE_CAP - b->head) : head_len;
+}
+
+const struct fz_event *fz_trace_at(const struct fz_trace_buf *b, uint32_t pos)
+{
+	if (pos >= b->count || (pos >= b->head && pos < fz_trace_tail_start(b)))
+		return NULL;
+	return &b->ev[slot_of_pos(b, pos)];
+}
+
+uint32_t fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev)
 {
 	if (tid < 0 || tid >= FZ_MAX_THREADS)
-		return;
+		return 0;
 	struct fz_trace_buf *b = &t->buf[tid];
-	struct fz_event *slot = &b->ev[b->count % FZ_TRACE_CAP];
+	struct fz_event *slot = &b->ev[slot_of_pos(b, b->count)];
 	*slot = *ev;
 	slot->seq = t->atomic_seq ? __atomic_fetch_add(&t->seq, 1, __ATOMIC_RELAXED) : t->seq++;
 	b->count++;
+	return slot->seq;
 }
 
 const char *fz_where(const ph_geom *g, uintptr_t addr, char *buf, size_t n)
@@ -141,10 +164,55 @@ char *fz_trace_describe(const struct fz_event *ev, const ph_geom *g, char *buf, 
 	return buf;
 }
 
+/* One thread's kept events in order: the head, then (after a gap of
+ * dropped ones, if any) the tail. */
 struct cursor {
 	const struct fz_trace_buf *b;
-	uint32_t next, end; /* positions in the ever-appended numbering */
+	uint32_t next, end;    /* positions in the ever-appended numbering */
+	uint32_t gap_at, skip; /* at position gap_at, skip dropped events */
 };
+
+static const struct fz_event *cursor_peek(struct cursor *c)
+{
+	if (c->skip > 0 && c->next == c->gap_at)
+		c->next += c->skip;
+	return c->next < c->end ? fz_trace_at(c->b, c->next) : NULL;
+}
+
+/* A row waiting to be printed, and how many identical rows followed it. */
+struct pending_row {
+	int tid; /* -1: none */
+	uint32_t seq, last_seq;
+	unsigned long repeats;
+	char cell[96];
+};
+
+static void print_row(FILE *out, int tid, const char *seq, const char *cell)
+{
+	/* Columns left of the event stay blank; nothing is printed to its
+	 * right, so rows carry no trailing spaces. */
+	fprintf(out, "%6s", seq);
+	for (int i = 0; i < tid; i++)
+		fprintf(out, " | %-*s", COL, "");
+	fprintf(out, " | %s\n", cell);
+}
+
+static void flush_pending(FILE *out, struct pending_row *p)
+{
+	if (p->tid < 0)
+		return;
+	char seq[16], cell[96];
+	snprintf(seq, sizeof seq, "%u", p->seq);
+	print_row(out, p->tid, seq, p->cell);
+	if (p->repeats == 1) {
+		snprintf(seq, sizeof seq, "%u", p->last_seq);
+		print_row(out, p->tid, seq, p->cell);
+	} else if (p->repeats > 1) {
+		snprintf(cell, sizeof cell, "  (the same %lu more times, to seq %u)", p->repeats, p->last_seq);
+		print_row(out, p->tid, "", cell);
+	}
+	p->tid = -1;
+}
 
 void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, FILE *out)
 {
@@ -155,13 +223,14 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 	if (view->title != NULL)
 		fprintf(out, "%s\n", view->title);
 	for (unsigned i = 0; i < nt; i++) {
-		cur[i].b = &t->buf[i];
-		cur[i].end = t->buf[i].count;
-		cur[i].next = cur[i].end > FZ_TRACE_CAP ? cur[i].end - FZ_TRACE_CAP : 0;
-		dropped += cur[i].next;
+		const struct fz_trace_buf *b = &t->buf[i];
+		uint32_t head_len = b->count < b->head ? b->count : b->head;
+		cur[i] = (struct cursor){.b = b, .next = 0, .end = b->count, .gap_at = head_len,
+					 .skip = fz_trace_tail_start(b) - head_len};
+		dropped += cur[i].skip;
 	}
 	if (dropped > 0)
-		fprintf(out, "(%lu earliest events not kept)\n", dropped);
+		fprintf(out, "(%lu events not kept; each thread's gap is marked in its column)\n", dropped);
 
 	fprintf(out, "%6s", "seq");
 	for (unsigned i = 0; i < nt; i++)
@@ -175,32 +244,41 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 	}
 	fputc('\n', out);
 
+	struct pending_row pending = {.tid = -1};
 	for (;;) {
 		int best = -1;
-		uint32_t best_seq = 0;
+		const struct fz_event *ev = NULL;
 		for (unsigned i = 0; i < nt; i++) {
-			if (cur[i].next >= cur[i].end)
-				continue;
-			uint32_t s = cur[i].b->ev[cur[i].next % FZ_TRACE_CAP].seq;
-			if (best < 0 || s < best_seq) {
+			const struct fz_event *e = cursor_peek(&cur[i]);
+			if (e != NULL && (ev == NULL || e->seq < ev->seq)) {
 				best = (int)i;
-				best_seq = s;
+				ev = e;
 			}
 		}
-		if (best < 0)
+		if (ev == NULL)
 			break;
-		const struct fz_event *ev = &cur[best].b->ev[cur[best].next % FZ_TRACE_CAP];
-		cur[best].next++;
+		struct cursor *c = &cur[best];
+		bool after_gap = c->skip > 0 && c->next == c->gap_at + c->skip;
+		c->next++;
 		char cell[96];
 		fz_trace_describe(ev, view->g, cell, sizeof cell);
-		/* Columns left of the event stay blank; nothing is printed to
-		 * its right, so rows carry no trailing spaces. */
-		fprintf(out, "%6u", ev->seq);
-		for (int i = 0; i < best; i++)
-			fprintf(out, " | %-*s", COL, "");
-		fprintf(out, " | %s", cell);
-		fputc('\n', out);
+		if (after_gap) {
+			flush_pending(out, &pending);
+			char gap[96];
+			snprintf(gap, sizeof gap, "  ... %lu events not kept ...", (unsigned long)c->skip);
+			print_row(out, best, "", gap);
+		} else if (pending.tid == best && strcmp(pending.cell, cell) == 0) {
+			pending.repeats++;
+			pending.last_seq = ev->seq;
+			continue;
+		}
+		flush_pending(out, &pending);
+		pending.tid = best;
+		pending.seq = pending.last_seq = ev->seq;
+		pending.repeats = 0;
+		snprintf(pending.cell, sizeof pending.cell, "%s", cell);
 	}
+	flush_pending(out, &pending);
 }
 
 FZ_HARNESS_CODE_END

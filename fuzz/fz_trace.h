@@ -8,8 +8,12 @@
  * thread.  Heap addresses print as A<arena slot>:<page>, never as OS
  * addresses, so the same input prints the same trace on every run.
  *
- * A buffer keeps the last FZ_TRACE_CAP events of its thread; older ones
- * are counted and the printout says how many were dropped.
+ * A buffer holds FZ_TRACE_CAP events of its thread: the first `head` ever
+ * appended stay for good (how the thread began: in a livelock, the load
+ * whose stale value it keeps retrying with), the rest is a ring of the
+ * latest ones.  What falls between is counted, and the printout marks the
+ * gap in that thread's column.  The printout also folds a run of identical
+ * consecutive rows of one thread (a CAS failing 10000 times) into one line.
  */
 #ifndef FZ_TRACE_H
 #define FZ_TRACE_H
@@ -23,6 +27,8 @@
 #include "ph_hooks.h"
 
 #define FZ_TRACE_CAP 8192
+/* Events at the start of each thread the controlled runner keeps for good. */
+#define FZ_TRACE_HEAD 1024
 
 enum fz_ev_kind {
 	FZ_EV_NOTE,    /* an allocator note; sub = enum ph_note_kind */
@@ -52,7 +58,8 @@ struct fz_event {
 
 struct fz_trace_buf {
 	struct fz_event ev[FZ_TRACE_CAP];
-	uint32_t count; /* events ever appended; the buffer keeps the last CAP */
+	uint32_t count; /* events ever appended */
+	uint32_t head;  /* the first `head` of them are kept for good */
 };
 
 struct fz_trace {
@@ -61,9 +68,17 @@ struct fz_trace {
 	bool atomic_seq; /* free-running: threads append concurrently */
 };
 
-void fz_trace_reset(struct fz_trace *t, bool atomic_seq);
-/* Appends a copy of ev (seq is filled in) to thread tid's buffer. */
-void fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev);
+/* Empties every buffer; each will keep its first `head` events
+ * (< FZ_TRACE_CAP; 0: only the latest FZ_TRACE_CAP). */
+void fz_trace_reset(struct fz_trace *t, bool atomic_seq, uint32_t head);
+/* Appends a copy of ev (seq is filled in) to thread tid's buffer; returns
+ * its sequence number. */
+uint32_t fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev);
+/* The event appended pos-th (from 0) to b, or NULL if it was not kept. */
+const struct fz_event *fz_trace_at(const struct fz_trace_buf *b, uint32_t pos);
+/* Position of the first kept event after the head (== the head's length
+ * when nothing was dropped). */
+uint32_t fz_trace_tail_start(const struct fz_trace_buf *b);
 
 struct fz_trace_view {
 	const ph_geom *g;

@@ -48,9 +48,7 @@ uint32_t st_trace(struct st_run *r, int tid, const struct fz_event *ev)
 	if (__atomic_load_n(&r->ended, __ATOMIC_RELAXED))
 		return 0;
 	FZ_UNTRACKED_BEGIN();
-	fz_trace_add(r->trace, tid, ev);
-	const struct fz_trace_buf *b = &r->trace->buf[tid];
-	seq = b->ev[(b->count - 1) % FZ_TRACE_CAP].seq;
+	seq = fz_trace_add(r->trace, tid, ev);
 	FZ_UNTRACKED_END();
 	return seq;
 }

@@ -178,8 +178,9 @@ static void print_trace(struct st_run *r, FILE *out)
 			const struct fz_trace_buf *b = &r->trace->buf[i];
 			uint32_t n = b->count < keep ? b->count : keep;
 			for (uint32_t k = 0; k < n; k++)
-				copy->buf[i].ev[k] = b->ev[(b->count - n + k) % FZ_TRACE_CAP];
+				copy->buf[i].ev[k] = *fz_trace_at(b, b->count - n + k);
 			copy->buf[i].count = n;
+			copy->buf[i].head = 0;
 			omitted += b->count - n;
 		}
 		if (omitted > 0)

@@ -77,7 +77,9 @@ static struct st_run *new_run(const struct st_options *o)
 		fprintf(stderr, "stress: out of memory\n");
 		return NULL;
 	}
-	fz_trace_reset(r->trace, true);
+	/* A worker's first events are minutes old when a long run fails: keep
+	 * only the latest. */
+	fz_trace_reset(r->trace, true, 0);
 	fz_decisions_reset(r->dec, g, false);
 	pthread_mutex_init(&r->bar_mu, NULL);
 	pthread_cond_init(&r->bar_resume, NULL);
