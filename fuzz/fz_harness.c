@@ -56,15 +56,61 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
 	}
 }
 
+/* Totals over the process's inputs, for FZ_STATS=1.  Only the thread
+ * libFuzzer calls the target on touches them. */
+static struct {
+	uint64_t inputs, allocs, ooms, decisions, spurious_pages, cas_failures, steps;
+} totals;
+
+static struct fz_config config;
+static bool configured;
+
+static void print_totals(void)
+{
+	fprintf(stderr, "pageheap-fuzz stats: %llu inputs, %llu allocations (%llu out of memory), %llu zeroing decisions, ",
+		(unsigned long long)totals.inputs, (unsigned long long)totals.allocs, (unsigned long long)totals.ooms,
+		(unsigned long long)totals.decisions);
+	/* Free-running inputs have neither an exact decision model nor
+	 * scheduling points. */
+	if (config.freerun)
+		fprintf(stderr, "%llu CAS failures (free-running: spurious zeroing and scheduling points not measured)\n",
+			(unsigned long long)totals.cas_failures);
+	else
+		fprintf(stderr, "%llu pages zeroed although never used, %llu CAS failures, %llu scheduling points\n",
+			(unsigned long long)totals.spurious_pages, (unsigned long long)totals.cas_failures,
+			(unsigned long long)totals.steps);
+}
+
+/* FZ_STATS: 0 or 1; exits 2 on anything else. */
+static bool stats_wanted(void)
+{
+	const char *v = getenv("FZ_STATS");
+	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0)
+		return false;
+	if (strcmp(v, "1") != 0)
+		bad_env("FZ_STATS", v, "0 or 1");
+	return true;
+}
+
+int fz_harness_init(int freerun)
+{
+	if (configured)
+		return 0;
+	fz_harness_config(&config, freerun);
+	if (stats_wanted())
+		atexit(print_totals);
+	configured = true;
+	return 0;
+}
+
 int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data, size_t size)
 {
 	static struct fz_runner *runner;
 	static struct fz_schedule sched;
 	if (runner == NULL) {
-		struct fz_config cfg;
 		char err[200];
-		fz_harness_config(&cfg, freerun);
-		runner = fz_runner_new(&cfg, err, sizeof err);
+		fz_harness_init(freerun);
+		runner = fz_runner_new(&config, err, sizeof err);
 		if (runner == NULL) {
 			fprintf(stderr, "pageheap-fuzz: cannot start: %s\n", err);
 			exit(1);
@@ -73,6 +119,13 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 	fz_decode(pr, data, size, &sched);
 	struct fz_outcome out;
 	fz_runner_run(runner, pr, &sched, &out);
+	totals.inputs++;
+	totals.allocs += out.allocs;
+	totals.ooms += out.ooms;
+	totals.decisions += out.decisions;
+	totals.spurious_pages += out.spurious_pages;
+	totals.cas_failures += out.cas_failures;
+	totals.steps += out.steps;
 	return 0;
 }
 

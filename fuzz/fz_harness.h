@@ -8,6 +8,10 @@
  *   FZ_ENGINE=pthread|fiber   controlled-scheduler engine (default: fiber
  *                       where available, see fz_engine_default)
  *   FZ_BUDGET=N         scheduling points per input before "livelock"
+ *   FZ_STATS=1          at exit, one line of totals over every input run:
+ *                       inputs, allocations, zeroing decisions, pages
+ *                       zeroed although never used (Z2's statistic), CAS
+ *                       failures, scheduling points
  */
 #ifndef FZ_HARNESS_H
 #define FZ_HARNESS_H
@@ -20,6 +24,12 @@
 /* Reads the environment into cfg (freerun as given); exits 2 with a
  * message on a malformed value. */
 void fz_harness_config(struct fz_config *cfg, int freerun);
+/* Reads and checks the environment once (LLVMFuzzerInitialize calls it, so
+ * a bad value stops the process with exit status 2 before libFuzzer runs
+ * an input and takes the exit for a crash).  Creates no thread: the runner
+ * and its threads come with the first input, after AFL++'s fork server has
+ * started.  Returns 0. */
+int fz_harness_init(int freerun);
 /* Decodes data with the profile and runs it on the process's runner. */
 int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data, size_t size);
 

@@ -547,7 +547,9 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	if (r->cfg.trace_always && !r->out.failed) {
 		FILE *o = r->cfg.out ? r->cfg.out : stderr;
 		print_trace(r, o);
-		fprintf(o, "==== verdict: ok%s ====\n", r->out.detector_fired ? " (injected overlap detected)" : "");
+		fprintf(o, "==== verdict: ok (%llu zeroing decisions, %llu pages zeroed although never used%s) ====\n",
+			(unsigned long long)r->out.decisions, (unsigned long long)r->out.spurious_pages,
+			r->out.detector_fired ? "; injected overlap detected" : "");
 	}
 	*out = r->out;
 }

@@ -3,7 +3,15 @@
  * deterministic: meant for ThreadSanitizer and real parallel hardware. */
 #include "fz_harness.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return fz_harness_init(1);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
