@@ -136,8 +136,8 @@ run_test_binary() {
 }
 
 # Variants every unit test runs in: warning-free under gcc and clang, clean
-# under TSan and ASan+UBSan, and the pre-seed (locked) zeroing variant.
-TEST_VARIANTS="gcc clang tsan asan locked"
+# under TSan, ASan+UBSan and MSan, and the pre-seed (locked) zeroing variant.
+TEST_VARIANTS="gcc clang tsan asan msan locked"
 
 variant_make() {
 	local v=$1
@@ -147,6 +147,7 @@ variant_make() {
 	clang) make_variant "$ROOT/build/test-clang" "" 1 CC=clang OPT="-O2 -g" "$@" ;;
 	tsan)  make_variant "$ROOT/build/test-tsan" "-fsanitize=thread" 1 CC=clang "$@" ;;
 	asan)  make_variant "$ROOT/build/test-asan" "-fsanitize=address,undefined -fno-sanitize-recover=all" 1 CC=clang "$@" ;;
+	msan)  make_variant "$ROOT/build/test-msan" "-fsanitize=memory -fsanitize-memory-track-origins" 1 CC=clang "$@" ;;
 	locked) make_variant "$ROOT/build/test-locked" "" 1 CC=gcc OPT="-O2 -g" ZEROING=locked "$@" ;;
 	esac
 }
