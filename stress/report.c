@@ -176,12 +176,17 @@ static void print_trace(struct st_run *r, FILE *out)
 		unsigned long omitted = 0;
 		for (unsigned i = 0; i < r->nthreads; i++) {
 			const struct fz_trace_buf *b = &r->trace->buf[i];
-			uint32_t n = b->count < keep ? b->count : keep;
-			for (uint32_t k = 0; k < n; k++)
-				copy->buf[i].ev[k] = *fz_trace_at(b, b->count - n + k);
-			copy->buf[i].count = n;
+			/* Read once: a worker caught mid-append may still bump it. */
+			uint32_t count = __atomic_load_n(&b->count, __ATOMIC_RELAXED);
+			uint32_t n = count < keep ? count : keep, kept = 0;
+			for (uint32_t k = 0; k < n; k++) {
+				const struct fz_event *ev = fz_trace_at(b, count - n + k);
+				if (ev != NULL)
+					copy->buf[i].ev[kept++] = *ev;
+			}
+			copy->buf[i].count = kept;
 			copy->buf[i].head = 0;
-			omitted += b->count - n;
+			omitted += count - kept;
 		}
 		if (omitted > 0)
 			fprintf(out, "(the last %u events of each worker; %lu earlier ones omitted, --trace-events 0 shows the %u each kept)\n",
