@@ -98,8 +98,12 @@ trial() {
 	else
 		execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
 	fi
-	how=$(grep -m1 -oE 'verdict: [A-Z0-9]+|oracle [A-Z0-9]+|ThreadSanitizer: [a-z -]+|AddressSanitizer: [a-zA-Z-]+|runtime error' "$log" |
-		sed 's/verdict: //; s/oracle //; s/ThreadSanitizer: data race.*/TSan race/; s/ThreadSanitizer: .*/TSan/')
+	# fuzz_pagealloc's differential oracle prints "PAGEALLOC: ..." at a
+	# line start; the schedule targets and stress print verdict lines.
+	how=$(grep -m1 -oE 'verdict: [A-Z0-9]+|oracle [A-Z0-9]+|^PAGEALLOC:|ThreadSanitizer: [a-z -]+|AddressSanitizer: [a-zA-Z-]+|runtime error' "$log" |
+		sed 's/verdict: //; s/oracle //; s/^PAGEALLOC:/PAGEALLOC/; s/ThreadSanitizer: data race.*/TSan race/; s/ThreadSanitizer: .*/TSan/')
+	# 124/137: our timeout ended a trial that ignored its time limit.
+	[ -z "$how" ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && how=HANG
 	if [ "$rc" -ne 0 ]; then
 		echo "1 $el ${execs:-0} ${how:-crash}"
 	else

@@ -13,9 +13,14 @@ FZ_HARNESS_CODE_BEGIN
 static void livelock(struct fz_runner *r, int me)
 {
 	struct fz_verdict v;
-	fz_fail_verdict(&v, "LIVELOCK",
-			"no thread finished within %llu scheduling points: some thread retries forever",
-			(unsigned long long)r->cfg.budget);
+	if (r->cfg.freerun)
+		fz_fail_verdict(&v, "LIVELOCK",
+				"thread T%d passed %llu scheduling points in one input: it retries forever", me,
+				(unsigned long long)r->cfg.budget);
+	else
+		fz_fail_verdict(&v, "LIVELOCK",
+				"no thread finished within %llu scheduling points: some thread retries forever",
+				(unsigned long long)r->cfg.budget);
 	fz_runner_fail(r, me, &v, NULL);
 	fz_runner_unwind(r, me);
 }
@@ -46,12 +51,30 @@ void fz_runner_point(struct fz_runner *r)
 #if PH_HOOKS
 /* Hook-free builds (stress-fast, benchmarks) have no hooks to implement. */
 
+/* Free-running threads are not scheduled, but each counts its own points,
+ * so a thread that loops forever (a CAS retried with a stale value) ends
+ * the input as a LIVELOCK instead of hanging it: a count, not a clock. */
+static void freerun_point(struct fz_runner *r)
+{
+	int me = fz_current_tid(r);
+	if (me < 0)
+		return;
+	if (fz_runner_unwinding(r))
+		fz_runner_unwind(r, me);
+	if (++r->t[me].points > r->cfg.budget)
+		livelock(r, me);
+}
+
 void ph_hook_point(enum ph_point pt)
 {
 	(void)pt;
 	struct fz_runner *r = fz_active_runner;
-	if (r == NULL || !r->hooks_on || r->cfg.freerun || r->cfg.sequential)
+	if (r == NULL || !r->hooks_on || r->cfg.sequential)
 		return;
+	if (r->cfg.freerun) {
+		freerun_point(r);
+		return;
+	}
 	fz_runner_point(r);
 }
 

@@ -442,6 +442,7 @@ static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, co
 	for (unsigned i = 0; i < FZ_MAX_THREADS; i++) {
 		r->t[i].tid = (int)i;
 		r->t[i].nlive = 0;
+		r->t[i].points = 0;
 		ph_p_init(&r->t[i].p, i);
 	}
 	fz_schedule_summary(s, r->cfg.freerun ? "pthread (free-running, not deterministic)" : fz_engine_name(r->cfg.engine),

@@ -21,6 +21,8 @@ struct fz_tctx {
 	struct fz_live live[FZ_MAX_LIVE];
 	unsigned nlive;
 	uint32_t pending_id;   /* number of the allocation in progress */
+	uint64_t points;       /* free-running: scheduling points this input;
+				* written only by the thread itself */
 };
 
 struct fz_runner {
