@@ -46,9 +46,8 @@ static void on_failure(const struct fz_outcome *o, void *arg)
 	c->v = o->verdict;
 }
 
-static struct fz_runner *new_runner(enum fz_engine_kind engine, uint64_t budget, struct capture *cap)
+static struct fz_runner *new_runner_cfg(struct fz_config cfg, struct capture *cap)
 {
-	struct fz_config cfg = {.engine = engine, .budget = budget};
 	char err[200];
 	struct fz_runner *r = fz_runner_new(&cfg, err, sizeof err);
 	if (r == NULL) {
@@ -57,6 +56,11 @@ static struct fz_runner *new_runner(enum fz_engine_kind engine, uint64_t budget,
 	}
 	fz_runner_on_failure(r, on_failure, cap);
 	return r;
+}
+
+static struct fz_runner *new_runner(enum fz_engine_kind engine, uint64_t budget, struct capture *cap)
+{
+	return new_runner_cfg((struct fz_config){.engine = engine, .budget = budget}, cap);
 }
 
 /* The trace of the last run, as a string the caller frees. */
@@ -132,6 +136,31 @@ static void run_livelock(const void *arg)
 	char *t = trace_text(r);
 	CHECK_MSG(strstr(t, "!! LIVELOCK") != NULL, "trace shows the verdict:\n%s", t);
 	free(t);
+	fz_runner_free(r);
+}
+
+/* Free-running threads are not scheduled, yet a thread that loops forever
+ * still ends the input: it counts its own scheduling points. */
+static void run_livelock_freerun(void)
+{
+	struct capture cap = {0};
+	struct fz_runner *r = new_runner_cfg((struct fz_config){.engine = FZ_ENGINE_PTHREAD, .freerun = true,
+								.budget = 1000},
+					     &cap);
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	struct fz_schedule s = two_threads(FZ_STRAT_RR);
+	struct fz_outcome out;
+	fz_runner_run_bodies(r, &s, spin_forever, NULL, &out);
+	CHECK(out.failed && cap.failed);
+	CHECK_MSG(cap.v.oracle != NULL && strcmp(cap.v.oracle, "LIVELOCK") == 0, "verdict %s",
+		  cap.v.oracle ? cap.v.oracle : "none");
+	CHECK_MSG(strstr(cap.v.msg, "thread T0 passed 1000 scheduling points") != NULL, "message: %s", cap.v.msg);
+	/* The runner recovers: the next input runs normally. */
+	struct fz_schedule ok = two_threads(FZ_STRAT_RR);
+	fz_runner_run(r, &fz_profile_schedule, &ok, &out);
+	CHECK(!out.failed);
 	fz_runner_free(r);
 }
 
@@ -233,6 +262,7 @@ int main(int argc, char **argv)
 	static const enum fz_engine_kind pthread_engine = FZ_ENGINE_PTHREAD, fiber_engine = FZ_ENGINE_FIBER;
 	ph_test_run_arg("canary/deadlock-reported/pthread", run_deadlock, &pthread_engine);
 	ph_test_run_arg("canary/livelock-reported/pthread", run_livelock, &pthread_engine);
+	ph_test_run("canary/livelock-reported/freerun", run_livelock_freerun);
 #if defined(__x86_64__) && !defined(FZ_MSAN)
 	ph_test_run_arg("canary/deadlock-reported/fiber", run_deadlock, &fiber_engine);
 	ph_test_run_arg("canary/livelock-reported/fiber", run_livelock, &fiber_engine);
