@@ -164,11 +164,13 @@ median() { sort -g | awk '{a[NR]=$1} END{if (NR==0) print ""; else if (NR%2) pri
 	echo
 	echo "## Summary"
 	echo
-	echo "| bug | best engine | median time to detect | found in every trial | plain stress median | speed-up over stress |"
+	echo "| bug | best fuzzing engine | median time to detect | found in every trial | plain stress median | speed-up over stress |"
 	echo "|---|---|---|---|---|---|"
 	for bug in $BUGS; do
 		best="" bestmed=""
+		# The tool's best engine; stress is the baseline it is measured against.
 		for engine in $ENGINES; do
+			[ "$engine" = stress ] && continue
 			med=$(awk -F'\t' -v b="$bug" -v e="$engine" -v cap="$CAP" '$1==b && $2==e {print ($4==1 ? $5 : cap)}' "$RAW" | median)
 			if [ -z "$bestmed" ] || [ "$(echo "$med < $bestmed" | bc)" = 1 ]; then best=$engine bestmed=$med; fi
 		done
@@ -183,7 +185,7 @@ median() { sort -g | awk '{a[NR]=$1} END{if (NR==0) print ""; else if (NR%2) pri
 			speed=">= $(echo "scale=0; $CAP / $bestmed" | bc)x"
 			stext="not found in ${CAP}s ($sfound/$TRIALS)"
 		else
-			speed="$(echo "scale=1; $smed / $bestmed" | bc)x"
+			speed="$(printf '%.1f' "$(echo "scale=3; $smed / $bestmed" | bc)")x"
 			stext=$(printf '%.2fs' "$smed")
 		fi
 		printf '| %s | %s | %.2fs | %s | %s | %s |\n' "$bug" "$best" "$bestmed" \
@@ -199,7 +201,7 @@ median() { sort -g | awk '{a[NR]=$1} END{if (NR==0) print ""; else if (NR%2) pri
 	medspeed=$(median <"$WORK/speedups")
 	n10=$(awk '$1 >= 10' "$WORK/speedups" | wc -l)
 	echo "- Every bug detected by at least one engine in every trial within 60 s"
-	echo "  (the cap here is ${CAP} s): $nalways of $nbugs bugs — $([ "$nalways" -eq "$nbugs" ] && echo met || echo '**not met**')."
+	echo "  (counted for the best fuzzing engine; the cap here is ${CAP} s): $nalways of $nbugs bugs — $([ "$nalways" -eq "$nbugs" ] && echo met || echo '**not met**')."
 	echo "- Median detection at least 10x faster than plain stress: median speed-up"
 	echo "  over the bugs $(printf '%.1f' "$medspeed")x (lower bounds where stress missed), $n10 of $nbugs bugs"
 	echo "  at 10x or more — $(echo "$medspeed >= 10" | bc | sed 's/1/met/; s/0/**not met**/')."
