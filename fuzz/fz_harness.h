@@ -33,4 +33,21 @@ int fz_harness_init(int freerun);
 /* Decodes data with the profile and runs it on the process's runner. */
 int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data, size_t size);
 
+/* The libFuzzer entry points of a schedule-running target: its inputs are
+ * decoded with profile (a struct fz_profile) and run controlled, or
+ * free-running when freerun is 1. */
+#define FZ_SCHEDULE_TARGET(profile, freerun)                                  \
+	int LLVMFuzzerInitialize(int *argc, char ***argv);                    \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);         \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)                     \
+	{                                                                     \
+		(void)argc;                                                   \
+		(void)argv;                                                   \
+		return fz_harness_init(freerun);                              \
+	}                                                                     \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)          \
+	{                                                                     \
+		return fz_harness_run(&(profile), freerun, data, size);      \
+	}
+
 #endif
