@@ -118,14 +118,17 @@ struct fz_decisions {
 	uint64_t now;           /* event clock */
 	uintptr_t model_zb[64]; /* per slot, from the CASes and stores seen */
 	uintptr_t max_end[64];  /* per slot, highest offset any decision reached */
-	struct fz_claim claims[FZ_MAX_CLAIMS];
 	unsigned nclaims;
 	bool claims_overflow;
 	struct fz_deciding th[FZ_MAX_THREADS];
 	uint64_t spurious_pages; /* zeroed although never used */
 	uint64_t decisions;
+	/* Last, so a reset clears only the entries the last input used. */
+	struct fz_claim claims[FZ_MAX_CLAIMS];
 };
 
+/* Starts a new input.  d must have been zero-filled once (calloc) before
+ * its first reset; later resets clear only what the last input used. */
 void fz_decisions_reset(struct fz_decisions *d, const ph_geom *g, bool exact);
 /* A real allocation's pages were claimed (PH_NOTE_CLAIM), or a raw claim
  * is about to decide.  Returns the claim index or -1 when full. */

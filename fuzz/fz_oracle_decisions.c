@@ -14,6 +14,7 @@
  * Times are a counter of notes ("now"), which orders events in the
  * controlled schedule.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +27,9 @@ FZ_HARNESS_CODE_BEGIN
 
 void fz_decisions_reset(struct fz_decisions *d, const ph_geom *g, bool exact)
 {
-	memset(d, 0, sizeof *d);
+	unsigned used = d->nclaims < FZ_MAX_CLAIMS ? d->nclaims : FZ_MAX_CLAIMS;
+	memset(d->claims, 0, used * sizeof d->claims[0]);
+	memset(d, 0, offsetof(struct fz_decisions, claims));
 	d->g = g;
 	d->first_arena = g->heap_vbase >> g->arena_shift;
 	d->nslots = g->max_arenas < 64 ? g->max_arenas : 64;
