@@ -187,29 +187,29 @@ struct pending_row {
 	char cell[96];
 };
 
-static void print_row(FILE *out, int tid, const char *seq, const char *cell)
+static void print_row(FILE *out, int seq_width, int tid, const char *seq, const char *cell)
 {
 	/* Columns left of the event stay blank; nothing is printed to its
 	 * right, so rows carry no trailing spaces. */
-	fprintf(out, "%6s", seq);
+	fprintf(out, "%*s", seq_width, seq);
 	for (int i = 0; i < tid; i++)
 		fprintf(out, " | %-*s", COL, "");
 	fprintf(out, " | %s\n", cell);
 }
 
-static void flush_pending(FILE *out, struct pending_row *p)
+static void flush_pending(FILE *out, int seq_width, struct pending_row *p)
 {
 	if (p->tid < 0)
 		return;
 	char seq[16], cell[96];
 	snprintf(seq, sizeof seq, "%u", p->seq);
-	print_row(out, p->tid, seq, p->cell);
+	print_row(out, seq_width, p->tid, seq, p->cell);
 	if (p->repeats == 1) {
 		snprintf(seq, sizeof seq, "%u", p->last_seq);
-		print_row(out, p->tid, seq, p->cell);
+		print_row(out, seq_width, p->tid, seq, p->cell);
 	} else if (p->repeats > 1) {
 		snprintf(cell, sizeof cell, "  (the same %lu more times, to seq %u)", p->repeats, p->last_seq);
-		print_row(out, p->tid, "", cell);
+		print_row(out, seq_width, p->tid, "", cell);
 	}
 	p->tid = -1;
 }
@@ -232,11 +232,23 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 	if (dropped > 0)
 		fprintf(out, "(%lu events not kept; each thread's gap is marked in its column)\n", dropped);
 
-	fprintf(out, "%6s", "seq");
+	/* The seq column is as wide as the largest number it will show. */
+	uint32_t max_seq = 0;
+	for (unsigned i = 0; i < nt; i++) {
+		const struct fz_event *last = cur[i].end > 0 ? fz_trace_at(cur[i].b, cur[i].end - 1) : NULL;
+		if (last != NULL && last->seq > max_seq)
+			max_seq = last->seq;
+	}
+	char digits[16];
+	int seq_width = snprintf(digits, sizeof digits, "%u", max_seq);
+	if (seq_width < 6)
+		seq_width = 6;
+	fprintf(out, "%*s", seq_width, "seq");
 	for (unsigned i = 0; i < nt; i++)
 		fprintf(out, " | T%-*u", COL - 1, i);
 	fputc('\n', out);
-	fprintf(out, "------");
+	for (int k = 0; k < seq_width; k++)
+		fputc('-', out);
 	for (unsigned i = 0; i < nt; i++) {
 		fputs("-+-", out);
 		for (int k = 0; k < COL; k++)
@@ -263,22 +275,22 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 		char cell[96];
 		fz_trace_describe(ev, view->g, cell, sizeof cell);
 		if (after_gap) {
-			flush_pending(out, &pending);
+			flush_pending(out, seq_width, &pending);
 			char gap[96];
 			snprintf(gap, sizeof gap, "  ... %lu events not kept ...", (unsigned long)c->skip);
-			print_row(out, best, "", gap);
+			print_row(out, seq_width, best, "", gap);
 		} else if (pending.tid == best && strcmp(pending.cell, cell) == 0) {
 			pending.repeats++;
 			pending.last_seq = ev->seq;
 			continue;
 		}
-		flush_pending(out, &pending);
+		flush_pending(out, seq_width, &pending);
 		pending.tid = best;
 		pending.seq = pending.last_seq = ev->seq;
 		pending.repeats = 0;
 		snprintf(pending.cell, sizeof pending.cell, "%s", cell);
 	}
-	flush_pending(out, &pending);
+	flush_pending(out, seq_width, &pending);
 }
 
 FZ_HARNESS_CODE_END

@@ -127,6 +127,24 @@ static void test_repeats_folded(void)
 	free(out);
 }
 
+/* Sequence numbers wider than the default column widen it, so the
+ * thread columns stay aligned. */
+static void test_wide_seq_column(void)
+{
+	fz_trace_reset(trace, false, FZ_TRACE_HEAD);
+	trace->seq = 12345678;
+	add_info(0, "a");
+	add_info(1, "b");
+	char *out = print(2);
+	CHECK(out != NULL);
+	if (out == NULL)
+		return;
+	CHECK_MSG(strstr(out, "\n     seq | T0") != NULL, "header not widened:\n%s", out);
+	CHECK_MSG(strstr(out, "\n---------+-") != NULL, "rule not widened:\n%s", out);
+	CHECK_MSG(strstr(out, "\n12345678 | a\n") != NULL, "row misaligned:\n%s", out);
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	ph_test_init(argc, argv);
@@ -138,6 +156,7 @@ int main(int argc, char **argv)
 	ph_test_run("trace_head_and_tail_kept", test_head_and_tail_kept);
 	ph_test_run("trace_ring_only", test_ring_only);
 	ph_test_run("trace_repeats_folded", test_repeats_folded);
+	ph_test_run("trace_wide_seq_column", test_wide_seq_column);
 	free(trace);
 	return ph_test_finish();
 }
