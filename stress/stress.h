@@ -17,7 +17,7 @@
  *                 jitter) and the throw handler
  *   report.c      progress lines, summary table, JSON, failure report
  *   fatal.c       TSan defaults and death callback; crash signals
- *   micro.c       --micro cache: the 1-page alloc+free micro-benchmark
+ *   micro.c       --micro cache / cache-alloc: 1-page micro-benchmarks
  *   rng.h         the per-thread PRNG
  *
  * Threading discipline (every shared variable's protection is stated on
@@ -94,7 +94,7 @@ struct st_options {
 	const char *json;        /* NULL, a path, or "-" for stdout */
 	bool quiet;
 	unsigned trace_events;   /* events per worker in a failure report; 0 = all kept */
-	const char *micro;       /* NULL or "cache" */
+	const char *micro;       /* NULL, "cache" or "cache-alloc" */
 	int argc;                /* the command line, for the rerun command */
 	char **argv;
 };

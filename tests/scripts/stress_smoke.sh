@@ -76,6 +76,15 @@ if expect_rc stress-claims 0 "$OUT_DIR/stress" --seconds 3 --threads 2 --seed $S
 	fi
 fi
 expect_rc stress-micro-cache 0 "$OUT_DIR/stress-fast" --micro cache --ops 100000
+expect_rc stress-micro-cache-alloc 0 "$OUT_DIR/stress-fast" --micro cache-alloc --ops 100000 --json "$tmp/micro.json"
+if grep -q '"micro": "cache-alloc"' "$tmp/micro.json" && grep -q '"ops": 100000' "$tmp/micro.json" &&
+	grep -Eq '"ns_per_op": [0-9]*\.[0-9]*[1-9]' "$tmp/micro.json"; then
+	pass "stress-micro-cache-alloc-json (names the benchmark, the count and a positive time)"
+else
+	fail "stress-micro-cache-alloc-json"
+	show "$tmp/micro.json"
+fi
+expect_rc stress-micro-bogus 2 "$OUT_DIR/stress-fast" --micro bogus
 
 # ---- the command-line contract --------------------------------------------
 
