@@ -53,14 +53,15 @@ void fz_runner_point(struct fz_runner *r)
 
 /* Free-running threads are not scheduled, but each counts its own points,
  * so a thread that loops forever (a CAS retried with a stale value) ends
- * the input as a LIVELOCK instead of hanging it: a count, not a clock. */
+ * the input as a LIVELOCK instead of hanging it: a count, not a clock.
+ * The other threads are not unwound here, in the middle of the allocator:
+ * one holding the heap lock would leave the rest asleep on its futex.
+ * They stop between operations. */
 static void freerun_point(struct fz_runner *r)
 {
 	int me = fz_current_tid(r);
 	if (me < 0)
 		return;
-	if (fz_runner_unwinding(r))
-		fz_runner_unwind(r, me);
 	if (++r->t[me].points > r->cfg.budget)
 		livelock(r, me);
 }
