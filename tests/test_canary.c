@@ -63,6 +63,30 @@ static struct fz_runner *new_runner(enum fz_engine_kind engine, uint64_t budget,
 	return new_runner_cfg((struct fz_config){.engine = engine, .budget = budget}, cap);
 }
 
+/* Runs body on two threads with the strategy; checks that the input failed
+ * with the oracle named.  Fills *out.  The schedule is static: the runner
+ * refers to it until its next input (fz_runner_print_trace reads it). */
+static void expect_failure(struct fz_runner *r, const struct capture *cap, uint8_t strategy, fz_body_fn body,
+			   void *arg, const char *oracle, struct fz_outcome *out)
+{
+	static struct fz_schedule s;
+	s = two_threads(strategy);
+	fz_runner_run_bodies(r, &s, body, arg, out);
+	CHECK(out->failed && cap->failed);
+	CHECK_MSG(cap->v.oracle != NULL && strcmp(cap->v.oracle, oracle) == 0, "verdict %s, want %s",
+		  cap->v.oracle ? cap->v.oracle : "none", oracle);
+}
+
+/* After a failed input the runner recovers: the next input runs normally. */
+static void check_recovers(struct fz_runner *r)
+{
+	static struct fz_schedule ok; /* static for the same reason */
+	ok = two_threads(FZ_STRAT_RR);
+	struct fz_outcome out;
+	fz_runner_run(r, &fz_profile_schedule, &ok, &out);
+	CHECK(!out.failed);
+}
+
 /* The trace of the last run, as a string the caller frees. */
 static char *trace_text(struct fz_runner *r)
 {
@@ -91,20 +115,13 @@ static void run_deadlock(const void *arg)
 	CHECK(r != NULL);
 	if (r == NULL)
 		return;
-	struct fz_schedule s = two_threads(FZ_STRAT_RR);
 	struct fz_outcome out;
-	fz_runner_run_bodies(r, &s, lock_and_leave, r, &out);
-	CHECK(out.failed && cap.failed);
-	CHECK_MSG(cap.v.oracle != NULL && strcmp(cap.v.oracle, "DEADLOCK") == 0, "verdict %s",
-		  cap.v.oracle ? cap.v.oracle : "none");
+	expect_failure(r, &cap, FZ_STRAT_RR, lock_and_leave, r, "DEADLOCK", &out);
 	char *t = trace_text(r);
 	CHECK_MSG(strstr(t, "waits for heap lock") != NULL && strstr(t, "!! DEADLOCK") != NULL,
 		  "trace shows the wait and the verdict:\n%s", t);
 	free(t);
-	/* The runner recovers: the next input runs normally. */
-	struct fz_schedule ok = two_threads(FZ_STRAT_RR);
-	fz_runner_run(r, &fz_profile_schedule, &ok, &out);
-	CHECK(!out.failed);
+	check_recovers(r);
 	fz_runner_free(r);
 }
 
@@ -126,12 +143,8 @@ static void run_livelock(const void *arg)
 	CHECK(r != NULL);
 	if (r == NULL)
 		return;
-	struct fz_schedule s = two_threads(FZ_STRAT_PCT);
 	struct fz_outcome out;
-	fz_runner_run_bodies(r, &s, spin_forever, NULL, &out);
-	CHECK(out.failed && cap.failed);
-	CHECK_MSG(cap.v.oracle != NULL && strcmp(cap.v.oracle, "LIVELOCK") == 0, "verdict %s",
-		  cap.v.oracle ? cap.v.oracle : "none");
+	expect_failure(r, &cap, FZ_STRAT_PCT, spin_forever, NULL, "LIVELOCK", &out);
 	CHECK(out.steps > 1000);
 	char *t = trace_text(r);
 	CHECK_MSG(strstr(t, "!! LIVELOCK") != NULL, "trace shows the verdict:\n%s", t);
@@ -150,17 +163,10 @@ static void run_livelock_freerun(void)
 	CHECK(r != NULL);
 	if (r == NULL)
 		return;
-	struct fz_schedule s = two_threads(FZ_STRAT_RR);
 	struct fz_outcome out;
-	fz_runner_run_bodies(r, &s, spin_forever, NULL, &out);
-	CHECK(out.failed && cap.failed);
-	CHECK_MSG(cap.v.oracle != NULL && strcmp(cap.v.oracle, "LIVELOCK") == 0, "verdict %s",
-		  cap.v.oracle ? cap.v.oracle : "none");
+	expect_failure(r, &cap, FZ_STRAT_RR, spin_forever, NULL, "LIVELOCK", &out);
 	CHECK_MSG(strstr(cap.v.msg, "thread T0 passed 1000 scheduling points") != NULL, "message: %s", cap.v.msg);
-	/* The runner recovers: the next input runs normally. */
-	struct fz_schedule ok = two_threads(FZ_STRAT_RR);
-	fz_runner_run(r, &fz_profile_schedule, &ok, &out);
-	CHECK(!out.failed);
+	check_recovers(r);
 	fz_runner_free(r);
 }
 
