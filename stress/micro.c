@@ -86,7 +86,7 @@ int st_micro(const struct st_options *o)
 	ph_p_destroy(h, &p);
 	ph_heap_destroy(h);
 	if (!ok) {
-		fprintf(stderr, "stress: --micro cache: a 1-page allocation failed (out of memory)\n");
+		fprintf(stderr, "stress: --micro %s: a 1-page allocation failed (out of memory)\n", o->micro);
 		return ST_EXIT_FAIL;
 	}
 	double ns = secs * 1e9 / (double)n;
