@@ -92,9 +92,6 @@ struct fiber_engine {
 
 void fz_fiber_start(struct fiber_engine *e, long tid);
 
-/* Where a switch goes, read in full before the switch starts: from
- * __tsan_switch_to_fiber on, accesses count as the target's, and a fiber
- * that has just reported finished must not touch engine state at all. */
 /*
  * A fiber's last switch never returns.  Under ThreadSanitizer the frames of
  * the functions making it would stay on the fiber's shadow call stack, one
@@ -114,6 +111,9 @@ void fz_fiber_start(struct fiber_engine *e, long tid);
 #define FZ_NO_SHADOW_FRAME __attribute__((no_sanitize("address")))
 #endif
 
+/* Where a switch goes, read in full before the switch starts: from
+ * __tsan_switch_to_fiber on, accesses count as the target's, and a fiber
+ * that has just reported finished must not touch engine state at all. */
 struct target {
 	void *sp;
 	void *tsan;

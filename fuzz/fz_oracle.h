@@ -123,12 +123,11 @@ struct fz_decisions {
 	struct fz_deciding th[FZ_MAX_THREADS];
 	uint64_t spurious_pages; /* zeroed although never used */
 	uint64_t decisions;
-	/* Last, so a reset clears only the entries the last input used. */
+	/* Last, so a reset can clear everything before it and skip it. */
 	struct fz_claim claims[FZ_MAX_CLAIMS];
 };
 
-/* Starts a new input.  d must have been zero-filled once (calloc) before
- * its first reset; later resets clear only what the last input used. */
+/* Starts a new input. */
 void fz_decisions_reset(struct fz_decisions *d, const ph_geom *g, bool exact);
 /* A real allocation's pages were claimed (PH_NOTE_CLAIM), or a raw claim
  * is about to decide.  Returns the claim index or -1 when full. */
