@@ -31,12 +31,16 @@ FZLIB   ?= $(B)/libfz.a
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BUGDEF   = $(if $(BUG),-DPH_BUG_$(shell echo '$(BUG)' | tr 'a-z-' 'A-Z_')=1,)
 ZERODEF  = $(if $(filter locked,$(ZEROING)),-DPH_ZEROING_LOCKED=1,)
-CPPFLAGS = -Iallocator -Ifuzz -Itests -DPH_HOOKS=$(HOOKS) $(BUGDEF) $(ZERODEF) -D_GNU_SOURCE
+# fuzz/ is grouped by concern (schedule format, scheduling, oracles, trace,
+# runner, targets, tools); every folder holding headers is on the path.
+FUZZ_INC = $(patsubst %/,%,$(sort $(dir $(wildcard fuzz/*/*.h))))
+CPPFLAGS = -Iallocator $(addprefix -I,$(FUZZ_INC)) -Itests -DPH_HOOKS=$(HOOKS) $(BUGDEF) $(ZERODEF) -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) $(OPT) $(SAN) $(CFLAGS) -pthread
 
 ALLOC_SRC  = $(wildcard allocator/*.c)
-HARN_SRC   = $(filter-out fuzz/target_%.c fuzz/schedtool.c,$(wildcard fuzz/*.c))
-TARGET_SRC = $(wildcard fuzz/target_*.c)
+HARN_SRC   = $(filter-out fuzz/targets/% fuzz/tools/%,$(wildcard fuzz/*/*.c))
+TARGET_SRC = $(wildcard fuzz/targets/target_*.c)
+TOOL_SRC   = $(wildcard fuzz/tools/*.c)
 TEST_SRC   = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -47,9 +51,9 @@ HARN_OBJ  = $(call obj,$(HARN_SRC))
 TESTLIB_SRC = tests/ph_test.c $(wildcard tests/json.c)
 TESTLIB_OBJ = $(call obj,$(TESTLIB_SRC))
 
-TARGETS  = $(patsubst fuzz/target_%.c,$(B)/fuzz_%,$(TARGET_SRC))
+TARGETS  = $(patsubst fuzz/targets/target_%.c,$(B)/fuzz_%,$(TARGET_SRC))
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
-TOOLS    = $(if $(wildcard fuzz/schedtool.c),$(B)/schedtool,)
+TOOLS    = $(patsubst fuzz/tools/%.c,$(B)/%,$(TOOL_SRC))
 STRESS   = $(if $(wildcard stress/*.c),$(B)/stress,)
 BENCHES  = $(patsubst bench/%.c,$(B)/%,$(wildcard bench/bench_*.c))
 
@@ -78,7 +82,7 @@ $(B)/libfz.a: $(HARN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # Fuzz targets link with the C++ driver and the engine, as OSS-Fuzz requires.
-$(B)/fuzz_%: $(B)/obj/fuzz/target_%.o $(FZLIB) $(B)/libph.a
+$(B)/fuzz_%: $(B)/obj/fuzz/targets/target_%.o $(FZLIB) $(B)/libph.a
 	$(CXX) $(SAN) $(CXXFLAGS) -pthread $^ $(LIB_FUZZING_ENGINE) -o $@
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a
@@ -87,7 +91,8 @@ $(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.
 $(B)/bench_%: $(B)/obj/bench/bench_%.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
-$(B)/schedtool: $(B)/obj/fuzz/schedtool.o $(B)/libfz.a $(B)/libph.a
+# Command-line tools: one fuzz/tools/NAME.c each, linked with the harness.
+$(TOOLS): $(B)/%: $(B)/obj/fuzz/tools/%.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 
 $(B)/stress: $(call obj,$(wildcard stress/*.c)) $(if $(HARN_SRC),$(FZLIB)) $(B)/libph.a

@@ -2,7 +2,7 @@
  * stress.h - the free-running stress program: shared types and the
  * functions its files offer one another.
  *
- * The fuzz runner (fuzz/fz_run.c) plays short, controlled schedules; this
+ * The fuzz runner (fuzz/run/fz_run.c) plays short, controlled schedules; this
  * program is its long-running counterpart: real threads hammer one heap for
  * seconds or hours with random operations, online oracles judge every
  * operation that is cheap to judge, and quiescent checkpoints judge the

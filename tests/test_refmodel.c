@@ -1,7 +1,7 @@
 /*
- * test_refmodel.c - the reference page allocator (fuzz/fz_refmodel.h) on
+ * test_refmodel.c - the reference page allocator (fuzz/oracles/fz_refmodel.h) on
  * hand-computed scenarios, and the differential check behind
- * fuzz_pagealloc (fuzz/fz_pagediff.h) on fixed inputs.
+ * fuzz_pagealloc (fuzz/oracles/fz_pagediff.h) on fixed inputs.
  *
  * The model is the oracle of a fuzz target, so it gets tested on its own:
  * a wrong model would either flood the fuzzer with false alarms or, worse,

@@ -7,7 +7,7 @@
 #   compile  $CC  $CFLAGS              (OSS-Fuzz's flags carry the sanitizer
 #   link     $CXX $CXXFLAGS ... $LIB_FUZZING_ENGINE   and coverage flags)
 #
-# and writes, for every fuzz/target_<name>.c:
+# and writes, for every fuzz/targets/target_<name>.c:
 #   $OUT/fuzz_<name>                  the fuzz target
 #   $OUT/fuzz_<name>_seed_corpus.zip  binary seeds of corpus/<name>/ and
 #                                     corpus/<name>/regressions/
@@ -159,7 +159,7 @@ EXTRA_CFLAGS="-Wno-unknown-warning-option"
 
 # MemorySanitizer: the fiber engine is unavailable there (FZ_ENGINE=fiber
 # stops with an error); the targets use the default pthread engine.
-# ThreadSanitizer: fuzz/fz_sanitizer.c declares libFuzzer's coverage
+# ThreadSanitizer: fuzz/run/fz_sanitizer.c declares libFuzzer's coverage
 # counters and stack-depth slot a benign race at start-up (the schedule
 # threads touch them with no happens-before edge, by design) and keeps the
 # harness's own code out of coverage; it keys on __has_feature, so the
@@ -176,12 +176,12 @@ note "CXXFLAGS=$CXXFLAGS"
 note "LIB_FUZZING_ENGINE=$LIB_FUZZING_ENGINE"
 
 targets=()
-for src in "$ROOT"/fuzz/target_*.c; do
+for src in "$ROOT"/fuzz/targets/target_*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
 	targets+=("fuzz_${name#target_}")
 done
-[ ${#targets[@]} -gt 0 ] || die "no fuzz targets (fuzz/target_*.c) in $ROOT"
+[ ${#targets[@]} -gt 0 ] || die "no fuzz targets (fuzz/targets/target_*.c) in $ROOT"
 
 # SAN and OPT empty: the sanitizer, coverage and -O flags are OSS-Fuzz's.
 # BUG and ZEROING explicit: fuzz the allocator as shipped, whatever the

@@ -290,13 +290,13 @@ check_coverage_report() {
 # ---- the checks -------------------------------------------------------------
 
 expected=()
-for src in "$ROOT"/fuzz/target_*.c; do
+for src in "$ROOT"/fuzz/targets/target_*.c; do
 	[ -f "$src" ] || continue
 	n=$(basename "$src" .c)
 	expected+=("fuzz_${n#target_}")
 done
 if [ ${#expected[@]} -eq 0 ]; then
-	fail "ossfuzz-targets (no fuzz/target_*.c in $ROOT)"
+	fail "ossfuzz-targets (no fuzz/targets/target_*.c in $ROOT)"
 	exit 1
 fi
 
@@ -465,7 +465,7 @@ for san in $SANITIZERS; do
 	for f in "$out"/fuzz_*; do
 		[ -x "$f" ] && [ -f "$f" ] || continue
 		t=$(basename "$f")
-		[ -f "$ROOT/fuzz/target_${t#fuzz_}.c" ] || fail "ossfuzz-$san-$t (in \$OUT but has no fuzz/target_${t#fuzz_}.c)"
+		[ -f "$ROOT/fuzz/targets/target_${t#fuzz_}.c" ] || fail "ossfuzz-$san-$t (in \$OUT but has no fuzz/targets/target_${t#fuzz_}.c)"
 	done
 	rm -rf "${tmp:?}/$san"
 done

@@ -376,7 +376,7 @@ static void usage(FILE *f)
 	}
 	fputs("\n"
 	      "  --help      this text\n\n"
-	      "The text format is described in fuzz/fz_text.h.  Inputs above 1 MiB are refused.\n"
+	      "The text format is described in fuzz/schedule/fz_text.h.  Inputs above 1 MiB are refused.\n"
 	      "Exit status: 0 success; 1 I/O error or failed round trip; 2 usage or syntax error\n"
 	      "(syntax errors print FILE:LINE:COL: message).\n",
 	      f);
