@@ -8,22 +8,6 @@
 
 FZ_HARNESS_CODE_BEGIN
 
-#ifdef FZ_TSAN
-const char *__tsan_default_options(void);
-
-/*
- * Every fuzz target's ThreadSanitizer defaults (TSAN_OPTIONS overrides
- * them): a race is a crash; and libFuzzer's crash handler, which allocates
- * inside the SIGABRT handler an oracle failure raises, must not be reported
- * as a signal-unsafe call, because that report deadlocks the dying process
- * instead of saving the crash.
- */
-const char *__tsan_default_options(void)
-{
-	return "halt_on_error=1:report_signal_unsafe=0";
-}
-#endif
-
 static void bad_env(const char *name, const char *value, const char *want)
 {
 	fprintf(stderr, "pageheap-fuzz: %s=%s is not valid (%s)\n", name, value, want);

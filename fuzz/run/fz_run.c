@@ -16,6 +16,7 @@
 
 #include "fz_run_internal.h"
 #include "fz_sanitizer.h"
+#include "fz_target.h"
 #include "ph_throw.h"
 
 FZ_HARNESS_CODE_BEGIN
@@ -104,11 +105,11 @@ void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, co
 		if (extra != NULL)
 			fputs(extra, out);
 		print_trace(r, out);
-		fprintf(out, "==== verdict: %s: %s ====\n", v->oracle, v->msg);
+		fz_target_verdict(out, v->oracle, v->msg);
 		fflush(out);
 	}
 	if (r->on_fail == NULL)
-		abort();
+		fz_target_die();
 	r->on_fail(&r->out, r->on_fail_arg);
 }
 

@@ -8,15 +8,18 @@
 #include <stdlib.h>
 
 #include "fz_schedule.h"
+#include "fz_target.h"
 #include "fz_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void fail(const char *profile, const char *what, const char *why)
+__attribute__((noreturn)) static void fail(const char *profile, const char *what, const char *why)
 {
-	fprintf(stderr, "==== verdict: DECODE: %s profile: %s%s%s ====\n", profile, what, why ? ": " : "",
-		why ? why : "");
-	abort();
+	char msg[600];
+	snprintf(msg, sizeof msg, "%s profile: %s%s%s", profile, what, why ? ": " : "", why ? why : "");
+	fprintf(stderr, "==== pageheap-fuzz: oracle DECODE failed ====\n%s\n", msg);
+	fz_target_verdict(stderr, "DECODE", msg);
+	fz_target_die();
 }
 
 static void check(const struct fz_profile *pr, const uint8_t *data, size_t size)
