@@ -8,6 +8,7 @@
 # HOOKS  1 = the allocator calls the harness at every scheduling point
 #        (fuzz builds); 0 = the hooks compile to nothing (production)
 # BUG    name of one injected fault from allocator/ph_bugs.def, or empty
+# HBUG   name of one harness fault from fuzz/harness_bugs.def, or empty
 # ZEROING lockfree (the seed's algorithm, default) or locked (pre-seed)
 # LIB_FUZZING_ENGINE  how fuzz targets get their main (OSS-Fuzz contract)
 # FZLIB  the harness library to link (default: this variant's own); a build
@@ -20,6 +21,7 @@ B       ?= build/default
 SAN     ?=
 HOOKS   ?= 1
 BUG     ?=
+HBUG    ?=
 ZEROING ?= lockfree
 OPT     ?= -O1 -g
 LIB_FUZZING_ENGINE ?= -fsanitize=fuzzer
@@ -29,7 +31,8 @@ override B := $(abspath $(B))
 FZLIB   ?= $(B)/libfz.a
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BUGDEF   = $(if $(BUG),-DPH_BUG_$(shell echo '$(BUG)' | tr 'a-z-' 'A-Z_')=1,)
+BUGDEF   = $(if $(BUG),-DPH_BUG_$(shell echo '$(BUG)' | tr 'a-z-' 'A-Z_')=1,) \
+           $(if $(HBUG),-DFZ_BUG_$(shell echo '$(HBUG)' | tr 'a-z-' 'A-Z_')=1,)
 ZERODEF  = $(if $(filter locked,$(ZEROING)),-DPH_ZEROING_LOCKED=1,)
 # fuzz/ is grouped by concern (schedule format, scheduling, oracles, trace,
 # runner, targets, tools); every folder holding headers is on the path.

@@ -186,7 +186,7 @@ done
 # SAN and OPT empty: the sanitizer, coverage and -O flags are OSS-Fuzz's.
 # BUG and ZEROING explicit: fuzz the allocator as shipped, whatever the
 # environment says.
-make -C "$ROOT" -j"$JOBS" B="$BUILD" SAN= OPT= HOOKS=1 BUG= ZEROING=lockfree \
+make -C "$ROOT" -j"$JOBS" B="$BUILD" SAN= OPT= HOOKS=1 BUG= HBUG= ZEROING=lockfree \
 	CC="$CC" CXX="$CXX" CFLAGS="$CFLAGS $EXTRA_CFLAGS" CXXFLAGS="$CXXFLAGS" \
 	LIB_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" targets ||
 	die "make failed (SANITIZER=$SANITIZER FUZZING_ENGINE=$FUZZING_ENGINE); the compiler's messages are above"

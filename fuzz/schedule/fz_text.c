@@ -71,7 +71,12 @@ static void format_op(struct sink *o, const struct fz_op *op)
 
 	switch (op->kind) {
 	case FZ_OP_ALLOC:
+#if FZ_BUG_TEXT_DROPS_ZERO
+		/* FAULT text-drops-zero: the zero flag is not written. */
+		put(o, "  %s %u\n", name, n);
+#else
 		put(o, "  %s %u%s\n", name, n, op->zero ? " zero" : "");
+#endif
 		break;
 	case FZ_OP_FREE:
 	case FZ_OP_WRITE:
