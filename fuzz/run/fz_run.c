@@ -87,15 +87,18 @@ void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, co
 	snprintf(ev.text, sizeof ev.text, "%s", v->oracle);
 	fz_runner_trace(r, tid < 0 ? 0 : tid, &ev);
 
-	FZ_UNTRACKED_BEGIN();
-	bool first = !r->out.failed;
-	if (first) {
-		r->out.failed = true;
-		r->out.verdict = *v;
-	}
-	FZ_UNTRACKED_END();
+	/* The first failure of the input is the one reported: later ones
+	 * happen while unwinding from it, or, free-running, on another thread
+	 * at the same moment, which must not die too (the engine's crash
+	 * handler would let the second abort end the process before the first
+	 * has saved the input). */
+	bool first = __atomic_exchange_n(&r->failing, 1, __ATOMIC_RELAXED) == 0;
 	if (!first)
-		return; /* a failure while unwinding from the first one */
+		return;
+	FZ_UNTRACKED_BEGIN();
+	r->out.failed = true;
+	r->out.verdict = *v;
+	FZ_UNTRACKED_END();
 	if (r->on_fail == NULL || r->cfg.trace_always) {
 		if (tid >= 0)
 			fprintf(out, "==== pageheap-fuzz: oracle %s failed on thread T%d ====\n%s\n", v->oracle, tid, v->msg);
@@ -437,6 +440,7 @@ static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, co
 	fz_trace_reset(r->trace, r->cfg.freerun, FZ_TRACE_HEAD);
 	memset(&r->out, 0, sizeof r->out);
 	r->unwinding = 0;
+	r->failing = 0;
 	r->arrived = 0;
 	r->next_id = 1;
 	r->raw_claims = false;

@@ -43,6 +43,8 @@ struct fz_runner {
 	bool hooks_on;        /* schedule threads are running */
 	int seq_tid;          /* sequential mode: the program being run */
 	uint32_t unwinding;   /* relaxed atomic: abandon the input */
+	uint32_t failing;     /* relaxed atomic: a failure is being reported;
+			       * only the thread that set it reports (and dies) */
 	uint32_t arrived;     /* relaxed atomic: free-running start barrier */
 	uint32_t next_id;
 	bool raw_claims;      /* the input made fault-injected claims */
