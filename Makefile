@@ -114,7 +114,7 @@ $(B)/bench_%: $(B)/obj/bench/bench_%.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
 # Command-line tools: one fuzz/tools/NAME.c each, linked with the harness.
-$(TOOLS): $(B)/%: $(B)/obj/fuzz/tools/%.o $(B)/libfz.a $(B)/libph.a
+$(TOOLS): $(B)/%: $(B)/obj/fuzz/tools/%.o $(FZLIB) $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 
 $(B)/stress: $(call obj,$(wildcard stress/*.c)) $(if $(HARN_SRC),$(FZLIB)) $(B)/libph.a

@@ -24,6 +24,9 @@ usage: ./build.sh [COMMAND] [ARGS]
   repro FILE [TARGET]
                      replay a crash file, print its swimlane trace and name
                      the oracle that fired
+  repro --html FILE [TARGET]
+                     the same trace as one self-contained HTML page (no
+                     network), written to work/trace/FILE.html
   bugs               list the injected-bug suite, one "name  description" line each
   help               this text
 
@@ -77,7 +80,10 @@ cmd_build() {
 	# Tests, tools and the stress program under TSan; an optimised
 	# production build (hooks compiled out) for stress-fast.
 	make_variant "$b/tsan" "-fsanitize=thread" 1 CC="$cc" CXX="$cxx" all
-	make_variant "$b/fast" "" 0 CC="$cc" OPT="-O2 -g" lib tools stress
+	make_variant "$b/fast" "" 0 CC="$cc" OPT="-O2 -g" lib stress
+	# Command-line tools (schedtool, schedmin): optimised, no sanitizer,
+	# hooks on, because they run schedules and print their traces.
+	make_variant "$b/tools" "" 1 CC="$cc" OPT="-O2 -g" tools
 	# The pre-seed (locked) zeroing decision, for differential runs and
 	# the lock-free vs locked benchmark.
 	make_variant "$b/tsan-locked" "-fsanitize=thread" 1 CC="$cc" ZEROING=locked lib stress
@@ -95,7 +101,9 @@ cmd_build() {
 	[ -x "$b/fast/stress" ] && cp -f "$b/fast/stress" "$LOCAL_OUT/stress-fast"
 	[ -x "$b/tsan-locked/stress" ] && cp -f "$b/tsan-locked/stress" "$LOCAL_OUT/stress-locked"
 	[ -x "$b/fast-locked/stress" ] && cp -f "$b/fast-locked/stress" "$LOCAL_OUT/stress-fast-locked"
-	[ -x "$b/fast/schedtool" ] && cp -f "$b/fast/schedtool" "$LOCAL_OUT/schedtool"
+	for f in "$b"/tools/sched*; do
+		[ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
+	done
 	echo "build.sh: built into $LOCAL_OUT${ALLOC_BUG:+ (with injected bug $ALLOC_BUG)}"
 }
 
@@ -310,6 +318,7 @@ guess_target() {
 }
 
 cmd_repro() {
+	if [ "${1:-}" = --html ]; then shift; repro_html "$@"; return; fi
 	[ $# -ge 1 ] && [ $# -le 2 ] || die_usage "repro FILE [TARGET]"
 	local file=$1 target=${2:-}
 	[ -f "$file" ] || { echo "build.sh: no such file: $file" >&2; exit 2; }
@@ -319,6 +328,28 @@ cmd_repro() {
 	[ -x "$LOCAL_OUT/$target" ] || { echo "build.sh: unknown target $target" >&2; exit 2; }
 	echo "build.sh: replaying $file with $target"
 	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=1 "$LOCAL_OUT/$target" "$file"
+}
+
+# repro --html FILE [TARGET]: the same replay as one self-contained HTML page
+# (out/schedtool trace --html), written to work/trace/<FILE's name>.html.
+repro_html() {
+	[ $# -ge 1 ] && [ $# -le 2 ] || die_usage "repro --html FILE [TARGET]"
+	local file=$1 target=${2:-}
+	[ -f "$file" ] || { echo "build.sh: no such file: $file" >&2; exit 2; }
+	[ -n "$target" ] || target=$(guess_target "$file")
+	target=fuzz_${target#fuzz_}
+	case $target in
+	fuzz_schedule | fuzz_needzero | fuzz_schedule_freerun) ;;
+	*) die_usage "repro --html: $target runs no schedule, so it has no swimlane trace (want fuzz_schedule, fuzz_needzero or fuzz_schedule_freerun)" ;;
+	esac
+	[ -x "$LOCAL_OUT/schedtool" ] || cmd_build
+	local html=$ROOT/work/trace/$(basename "$file").html rc=0
+	mkdir -p "$ROOT/work/trace"
+	"$LOCAL_OUT/schedtool" trace --html "$file" "$target" >"$html" || rc=$?
+	[ "$rc" -le 1 ] || { rm -f "$html"; exit "$rc"; }
+	echo "build.sh: $(sed -n 's:.*<title>pageheap-fuzz trace\: \(.*\)</title>.*:verdict \1:p' "$html" | head -1)"
+	echo "build.sh: wrote $html"
+	return "$rc"
 }
 
 cmd_bugs() {
