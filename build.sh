@@ -27,6 +27,14 @@ usage: ./build.sh [COMMAND] [ARGS]
   repro --html FILE [TARGET]
                      the same trace as one self-contained HTML page (no
                      network), written to work/trace/FILE.html
+  minimize [--out DIR] CRASH [TARGET]
+                     shrink a crash to the smallest input that fails with the
+                     same verdict: libFuzzer's -minimize_crash (FZ_EXPECT keeps
+                     the oracle), then threads, operations and decisions of
+                     the schedule (out/schedmin); writes NAME-min.bin, .txt
+                     and .trace to DIR (default work/minimize) and a table of
+                     sizes before and after.  MINIMIZE_RUNS=N: libFuzzer runs
+                     per step (default 20000)
   bugs               list the injected-bug suite, one "name  description" line each
   help               this text
 
@@ -352,6 +360,197 @@ repro_html() {
 	return "$rc"
 }
 
+# ---- minimize -----------------------------------------------------------
+
+# verdict_of BIN FILE: what a replay of FILE by BIN ends with: the oracle of
+# its "==== verdict: ORACLE: ..." line, or "XSanitizer: kind" for a sanitizer
+# report without one, or EXITn for any other failure; empty when it passes.
+verdict_of() {
+	local log rc=0 v
+	log=$(mktemp)
+	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=0 FZ_EXPECT= "$1" "$2" >"$log" 2>&1 || rc=$?
+	v=$(sed -n 's/^==== verdict: \([A-Z0-9]*\): .*/\1/p' "$log" | head -1)
+	[ -n "$v" ] || v=$(sed -n 's/^SUMMARY: \([A-Za-z]*Sanitizer\): \([a-zA-Z -]*[a-zA-Z]\).*/\1: \2/p' "$log" | head -1)
+	[ -n "$v" ] || [ "$rc" -eq 0 ] || v=EXIT$rc
+	rm -f "$log"
+	echo "$v"
+}
+
+# sched_stats FILE TARGET: "threads ops decisions" of a schedule file.
+sched_stats() {
+	local t=${2#fuzz_}
+	t=${t%_freerun}
+	"$LOCAL_OUT/schedtool" decode --target "$t" "$1" | awk '
+		/^threads / { th = $2 }
+		/^decisions/ { d = 1; next }
+		/^  / { if (d) dec++; else ops++ }
+		END { printf "%d %d %d\n", th, ops, dec }'
+}
+
+# stage_row LABEL FILE TARGET VERDICT: one row of minimize's size table.
+stage_row() {
+	local bytes th=- ops=- dec=- lines=-
+	bytes=$(wc -c <"$2")
+	if is_schedule_target "$3"; then
+		read -r th ops dec < <(sched_stats "$2" "$3")
+		# The trace is an oracle's story; a sanitizer's verdict has none.
+		is_oracle "$4" && lines=$({ "$LOCAL_OUT/schedtool" trace "$2" "${3#fuzz_}" 2>/dev/null || true; } | wc -l)
+	fi
+	printf '  %-12s %8s %8s %8s %10s %12s\n' "$1" "$bytes" "$th" "$ops" "$dec" "$lines"
+}
+
+# An oracle's name (Z1, O1, HEAP, ...), not a sanitizer's report or an exit.
+is_oracle() {
+	[[ $1 =~ ^[A-Z][A-Z0-9]*$ ]] && [[ ! $1 =~ ^EXIT ]]
+}
+
+judge_name() {
+	case $1 in
+	*/asan/*) echo "the ASan build ($1)" ;;
+	*) echo "the TSan build ($1)" ;;
+	esac
+}
+
+is_schedule_target() {
+	case $1 in fuzz_schedule | fuzz_needzero) return 0 ;; *) return 1 ;; esac
+}
+
+# minimize [--out DIR] CRASH [TARGET]: the smallest input that fails the
+# same way, as libFuzzer and then the schedule's structure can make it.
+cmd_minimize() {
+	local outdir=$ROOT/work/minimize
+	if [ "${1:-}" = --out ]; then
+		[ $# -ge 2 ] || die_usage "minimize: --out needs a DIR"
+		outdir=$2
+		shift 2
+	fi
+	[ $# -ge 1 ] && [ $# -le 2 ] || die_usage "minimize [--out DIR] CRASH [TARGET]"
+	local crash=$1 target=${2:-} runs=${MINIMIZE_RUNS:-20000}
+	[ -f "$crash" ] || { echo "build.sh: no such file: $crash" >&2; exit 2; }
+	[[ $runs =~ ^[0-9]+$ ]] && [ "$runs" -gt 0 ] || die_usage "minimize: MINIMIZE_RUNS must be a positive integer, got '$runs'"
+	[ -n "$target" ] || target=$(guess_target "$crash")
+	target=fuzz_${target#fuzz_}
+	[ -f "$ROOT/fuzz/targets/target_${target#fuzz_}.c" ] || die_usage "minimize: unknown target $target"
+	check_bug
+	local need
+	for need in "$target" "asan/$target" schedtool schedmin; do
+		[ -x "$LOCAL_OUT/$need" ] || { cmd_build; break; }
+	done
+	crash=$(cd "$(dirname "$crash")" && pwd)/$(basename "$crash")
+
+	if [ "$target" = fuzz_schedule_freerun ]; then
+		# Free-running replays are not deterministic: minimise the same
+		# bytes under control if they fail there.
+		if [ -z "$(verdict_of "$LOCAL_OUT/asan/fuzz_schedule" "$crash")$(verdict_of "$LOCAL_OUT/fuzz_schedule" "$crash")" ]; then
+			echo "build.sh: $crash does not fail under control (fuzz_schedule); a free-running failure is not deterministic, so it cannot be minimised" >&2
+			exit 1
+		fi
+		echo "build.sh: free-running replays are not deterministic; the same bytes fail under control, so they are minimised as fuzz_schedule"
+		target=fuzz_schedule
+	fi
+	# The verdict to keep, and the build that judges it: an oracle's, as
+	# the ASan build (ClusterFuzz's view) gives it, when there is one; else
+	# the sanitizer report of the TSan build (how ./build.sh fuzz found it)
+	# or of the ASan build.
+	local v0 vasan vtsan judge
+	vasan=$(verdict_of "$LOCAL_OUT/asan/$target" "$crash")
+	vtsan=$(verdict_of "$LOCAL_OUT/$target" "$crash")
+	if [ -n "$vasan" ] && is_oracle "$vasan"; then
+		v0=$vasan judge=$LOCAL_OUT/asan/$target
+	elif [ -n "$vtsan" ]; then
+		v0=$vtsan judge=$LOCAL_OUT/$target
+	elif [ -n "$vasan" ]; then
+		v0=$vasan judge=$LOCAL_OUT/asan/$target
+	else
+		echo "build.sh: $crash does not fail with $target (TSan or ASan build): nothing to minimise" >&2
+		exit 1
+	fi
+	echo "build.sh: minimising $crash ($target): verdict $v0 in $(judge_name "$judge")"
+	[ -z "$vtsan" ] || [ "$vtsan" = "$v0" ] ||
+		echo "build.sh: (the TSan build, $LOCAL_OUT/$target, reports '$vtsan' first)"
+
+	local tmp
+	tmp=$(mktemp -d)
+	# libFuzzer's crash minimisation in the judging build; FZ_EXPECT makes
+	# failures of other oracles no crashes (NONE: any oracle's).
+	local expect=$v0
+	is_oracle "$v0" || expect=NONE
+	# A fixed seed: the same crash minimises to the same input every time.
+	echo "build.sh: libFuzzer -minimize_crash=1 -seed=1 -runs=$runs (per step) in $(judge_name "$judge"), FZ_EXPECT=$expect"
+	(cd "$tmp" && FZ_EXPECT=$expect TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$judge" -minimize_crash=1 \
+		-seed=1 -runs="$runs" -exact_artifact_path="$tmp/libfuzzer.bin" "$crash" >"$tmp/libfuzzer.log" 2>&1) || true
+	local lf=$crash
+	if [ -f "$tmp/libfuzzer.bin" ]; then
+		local v1
+		v1=$(verdict_of "$judge" "$tmp/libfuzzer.bin")
+		if [ "$v1" = "$v0" ]; then
+			lf=$tmp/libfuzzer.bin
+		else
+			echo "build.sh: libFuzzer's reduction fails with '${v1:-nothing}', not $v0; going on from the crash itself"
+		fi
+	else
+		echo "build.sh: libFuzzer found no smaller input failing with $v0"
+	fi
+
+	# The schedule's structure: threads, operations, decisions.
+	local final=$lf
+	if is_schedule_target "$target"; then
+		if ! is_oracle "$v0"; then
+			echo "build.sh: structural shrinking runs schedules in-process and judges them by the oracles; '$v0' is no oracle's verdict, so libFuzzer's result stays"
+		elif "$LOCAL_OUT/schedmin" --target "${target#fuzz_}" --expect "$v0" "$lf" "$tmp/structural.bin"; then
+			local v2
+			v2=$(verdict_of "$judge" "$tmp/structural.bin")
+			if [ "$v2" = "$v0" ]; then
+				final=$tmp/structural.bin
+			else
+				echo "build.sh: the structural reduction fails with '${v2:-nothing}' in $(judge_name "$judge"), not $v0; libFuzzer's result stays"
+			fi
+		else
+			echo "build.sh: schedmin failed (above); libFuzzer's result stays"
+		fi
+	fi
+
+	mkdir -p "$outdir"
+	local name
+	name=$(basename "$crash")
+	name=$outdir/${name%.*}-min
+	cp "$final" "$name.bin"
+	if is_schedule_target "$target"; then
+		local st vline
+		st=$(sched_stats "$crash" "$target" | awk '{ printf "%s threads, %s ops, %s decisions", $1, $2, $3 }')
+		if is_oracle "$v0"; then
+			"$LOCAL_OUT/schedtool" trace "$name.bin" "${target#fuzz_}" >"$name.trace" 2>&1 || true
+			vline=$(sed -n 's/^==== verdict: \(.*\) ====$/\1/p' "$name.trace")
+		else
+			FZ_TRACE=1 TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$judge" "$name.bin" >"$name.trace" 2>&1 || true
+			vline="$v0 (in $(judge_name "$judge"))"
+		fi
+		{
+			echo "# Minimised by ./build.sh minimize from $(basename "$crash") ($st, $(wc -c <"$crash") bytes)."
+			echo "# Fails with: $vline"
+			is_oracle "$v0" && echo "# expect: $v0"
+			"$LOCAL_OUT/schedtool" decode --target "${target#fuzz_}" "$name.bin"
+		} >"$name.txt"
+	else
+		TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$judge" "$name.bin" >"$name.trace" 2>&1 || true
+	fi
+
+	echo
+	printf '  %-12s %8s %8s %8s %10s %12s\n' stage bytes threads ops decisions "trace lines"
+	stage_row crash "$crash" "$target" "$v0"
+	stage_row libFuzzer "$lf" "$target" "$v0"
+	is_schedule_target "$target" && stage_row structural "$final" "$target" "$v0"
+	echo
+	echo "build.sh: $(basename "$name").bin fails with $v0 in $(judge_name "$judge"), as the crash did"
+	echo "build.sh: wrote $name.bin$([ -f "$name.txt" ] && echo ", $name.txt"), $name.trace"
+	if is_schedule_target "$target"; then
+		local dir=corpus/${target#fuzz_}/regressions
+		echo "build.sh: to keep it as a regression, name it, say in the .txt what it shows, and commit both:"
+		echo "  cp $name.txt $dir/NAME.txt && out/schedtool encode $dir/NAME.txt $dir/NAME.bin"
+	fi
+	rm -rf "$tmp"
+}
+
 cmd_bugs() {
 	[ -f allocator/ph_bugs.def ] || { echo "build.sh: allocator/ph_bugs.def is missing" >&2; exit 1; }
 	sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)", *"\([^"]*\)".*/\1\t\2/p' allocator/ph_bugs.def |
@@ -375,6 +574,7 @@ main() {
 	test) [ $# -eq 0 ] || die_usage "test takes no arguments"; cmd_test ;;
 	fuzz) cmd_fuzz "$@" ;;
 	repro) cmd_repro "$@" ;;
+	minimize) cmd_minimize "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;

@@ -10,6 +10,8 @@
  * the allocator (e.g. "bad summary data") prints the same list under a
  * PAGEALLOC line naming the operation that threw, then aborts: it is a
  * crash either way, but the list is what makes it reproducible by eye.
+ * Both end with the verdict line every target prints,
+ * "==== verdict: PAGEALLOC: ... ====".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ static void report_throw(const ph_throw_info *info)
 	fz_pagediff_current_op(diff, op, sizeof op);
 	fprintf(stderr, "PAGEALLOC: %s: the page allocator threw \"%s\"\n%s", op, info->msg, text);
 	fz_pagediff_print_ops(diff, stderr);
+	fprintf(stderr, "==== verdict: PAGEALLOC: %s: the page allocator threw \"%s\" ====\n", op, info->msg);
 	fflush(stderr);
 	abort();
 }
@@ -49,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fz_pagediff_run(diff, data, size, &v)) {
 		fprintf(stderr, "%s: %s\n", v.oracle, v.msg);
 		fz_pagediff_print_ops(diff, stderr);
+		fprintf(stderr, "==== verdict: %s: %s ====\n", v.oracle, v.msg);
 		fflush(stderr);
 		abort();
 	}
