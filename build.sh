@@ -35,6 +35,13 @@ usage: ./build.sh [COMMAND] [ARGS]
                      and .trace to DIR (default work/minimize) and a table of
                      sizes before and after.  MINIMIZE_RUNS=N: libFuzzer runs
                      per step (default 20000)
+  coverage [SECONDS] build the coverage variant (tools/ossfuzz-build.sh,
+                     SANITIZER=coverage), run every target over its committed
+                     corpus and work/fuzz/TARGET/corpus, and write an HTML
+                     report to work/coverage/ plus a per-file table of
+                     allocator/ (lines, functions, regions).  SECONDS > 0
+                     (default 0): first fuzz the targets (ASan build) that
+                     long in all, adding to work/fuzz/TARGET/corpus
   bugs               list the injected-bug suite, one "name  description" line each
   help               this text
 
@@ -360,6 +367,144 @@ repro_html() {
 	return "$rc"
 }
 
+# ---- coverage -----------------------------------------------------------
+
+# coverage_inputs TARGET: the folders of inputs a target's coverage is
+# measured on: its committed corpus and regressions (a free-running target
+# shares its controlled twin's), and what fuzzing found in work/fuzz/.
+coverage_inputs() {
+	local name=${1#fuzz_} d
+	[ -d "$ROOT/corpus/$name" ] || name=${name%_freerun}
+	for d in "$ROOT/corpus/$name" "$ROOT/corpus/$name/regressions" "$ROOT/work/fuzz/$1/corpus"; do
+		[ -d "$d" ] && echo "$d"
+	done
+	return 0
+}
+
+# llvm_tool NAME: the LLVM tool of the clang that built the coverage
+# targets (profiles are read only by their own LLVM version).
+llvm_tool() {
+	local cc dir
+	cc=$(command -v "${CC:-clang}" 2>/dev/null) || true
+	dir=$( [ -n "$cc" ] && dirname "$(readlink -f "$cc")")
+	if [ -n "$dir" ] && [ -x "$dir/$1" ]; then echo "$dir/$1"; else command -v "$1"; fi
+}
+
+# coverage [SECONDS]: what the corpus covers, as an HTML report.
+cmd_coverage() {
+	[ $# -le 1 ] || die_usage "coverage: too many arguments"
+	local secs=${1:-0}
+	[[ $secs =~ ^[0-9]+$ ]] || die_usage "coverage: SECONDS must be a whole number of seconds, got '$secs'"
+	local profdata cov
+	profdata=$(llvm_tool llvm-profdata) && cov=$(llvm_tool llvm-cov) ||
+		{ echo "build.sh: coverage needs llvm-profdata and llvm-cov (Debian: apt-get install llvm)" >&2; exit 1; }
+	local targets=() t src
+	for src in "$ROOT"/fuzz/targets/target_*.c; do
+		t=$(basename "$src" .c)
+		targets+=("fuzz_${t#target_}")
+	done
+	if [ "$secs" -gt 0 ]; then
+		coverage_fuzz "$secs" "${targets[@]}"
+	fi
+
+	local b=$ROOT/build/coverage report=$ROOT/work/coverage
+	mkdir -p "$b"
+	echo "build.sh: building the coverage variant (tools/ossfuzz-build.sh, SANITIZER=coverage) into $b/out"
+	# OSS-Fuzz's flags for a coverage build come from the script itself:
+	# the caller's CFLAGS and friends must not reach it.
+	if ! env -u CFLAGS -u CXXFLAGS -u LIB_FUZZING_ENGINE -u CC -u CXX OUT="$b/out" WORK="$b" SANITIZER=coverage \
+		FUZZING_ENGINE=libfuzzer bash "$ROOT/tools/ossfuzz-build.sh" >"$b/build.log" 2>&1; then
+		tail -20 "$b/build.log" >&2
+		echo "build.sh: the coverage build failed; its log: $b/build.log" >&2
+		exit 1
+	fi
+	rm -rf "$b/profiles" "$b/inputs"
+	mkdir -p "$b/profiles"
+	local objects=() d n
+	printf '\n%-24s %8s  %s\n' target inputs "from"
+	for t in "${targets[@]}"; do
+		# Binary inputs only, gathered in one folder: texts and notes are
+		# not inputs.
+		local stage=$b/inputs/$t from=()
+		mkdir -p "$stage"
+		while read -r d; do
+			find "$d" -maxdepth 1 -type f ! -name '*.txt' ! -name '*.md' ! -name '.*' -exec cp -f {} "$stage/" \;
+			from+=("${d#"$ROOT"/}")
+		done < <(coverage_inputs "$t")
+		n=$(find "$stage" -type f | wc -l)
+		printf '%-24s %8s  %s\n' "$t" "$n" "${from[*]:-(none)}"
+		if ! (cd "$b" && LLVM_PROFILE_FILE="$b/profiles/$t-%p.profraw" "$b/out/$t" -runs=0 "$stage" >"$b/run-$t.log" 2>&1); then
+			tail -20 "$b/run-$t.log" >&2
+			echo "build.sh: $t failed while replaying its inputs (log: $b/run-$t.log); the corpus must replay clean" >&2
+			exit 1
+		fi
+		objects+=("$b/out/$t")
+	done
+	"$profdata" merge -sparse "$b"/profiles/*.profraw -o "$b/merged.profdata"
+	local args=(-instr-profile="$b/merged.profdata" "${objects[0]}")
+	for t in "${objects[@]:1}"; do args+=(-object "$t"); done
+	# Sources named one by one, sorted: the report lists them in this order.
+	local alloc_src=() fuzz_src=()
+	mapfile -t alloc_src < <(find "$ROOT/allocator" -maxdepth 1 -name '*.[ch]' | LC_ALL=C sort)
+	mapfile -t fuzz_src < <(find "$ROOT/fuzz" -mindepth 2 -maxdepth 2 -name '*.[ch]' | LC_ALL=C sort)
+	rm -rf "$report"
+	"$cov" show -format=html -output-dir="$report" -show-line-counts-or-regions \
+		-project-title="pageheap-fuzz: what the corpus covers" "${args[@]}" "${alloc_src[@]}" "${fuzz_src[@]}" >/dev/null
+	echo
+	"$cov" report "${args[@]}" "${alloc_src[@]}" | coverage_table
+	echo
+	echo "build.sh: HTML report (every file of allocator/ and fuzz/, line by line): $report/index.html"
+}
+
+# The allocator's per-file summary from llvm-cov report: covered/total and
+# percent for lines, functions and regions.
+coverage_table() {
+	awk -v root="$ROOT/" '
+		function cell(total, missed) {
+			if (total == 0)
+				return sprintf("%11s %7s", "-", "")
+			return sprintf("%5d/%-5d %6.1f%%", total - missed, total, 100 * (total - missed) / total)
+		}
+		/^Filename/ || /^---/ || NF < 10 { next }
+		$2 + $5 + $8 == 0 { next } # a header without code
+		{
+			name = $1
+			sub(root, "", name)
+			if (name != "TOTAL" && name !~ /^allocator\//) name = "allocator/" name
+			printf "%-28s %s   %s   %s\n", name, cell($8, $9), cell($5, $6), cell($2, $3)
+		}
+		BEGIN { printf "%-28s %-19s   %-19s   %-19s\n", "file (allocator/)", "lines", "functions", "regions" }
+	'
+}
+
+# coverage_fuzz SECONDS TARGETS...: fuzz each target in the ASan build for
+# its share of SECONDS, adding what it finds to work/fuzz/TARGET/corpus.
+coverage_fuzz() {
+	local secs=$1 t
+	shift
+	local each=$((secs / $#))
+	[ "$each" -ge 1 ] || each=1
+	for t in "$@"; do
+		[ -x "$LOCAL_OUT/asan/$t" ] || { cmd_build; break; }
+	done
+	echo "build.sh: fuzzing each of $# targets for ${each}s first (ASan build), adding to work/fuzz/TARGET/corpus"
+	for t in "$@"; do
+		local d=$ROOT/work/fuzz/$t d2 opts=()
+		mkdir -p "$d/corpus" "$d/crashes"
+		local seeds=()
+		while read -r d2; do
+			[ "$d2" = "$d/corpus" ] || seeds+=("$d2")
+		done < <(coverage_inputs "$t")
+		[ -f "$ROOT/fuzz/dicts/$t.dict" ] && opts+=("-dict=$ROOT/fuzz/dicts/$t.dict")
+		local before
+		before=$(find "$d/corpus" -type f | wc -l)
+		(cd "$d" && "$LOCAL_OUT/asan/$t" "${opts[@]}" -max_total_time="$each" -reload=0 -artifact_prefix="$d/crashes/" \
+			"$d/corpus" "${seeds[@]}" >"$d/coverage-fuzz.log" 2>&1) ||
+			echo "build.sh: $t stopped at a crash; reproduce with ./build.sh repro $(ls -t "$d/crashes"/* 2>/dev/null | head -1) $t"
+		echo "  $t: $(( $(find "$d/corpus" -type f | wc -l) - before )) new inputs in work/fuzz/$t/corpus"
+	done
+}
+
 # ---- minimize -----------------------------------------------------------
 
 # verdict_of BIN FILE: what a replay of FILE by BIN ends with: the oracle of
@@ -575,6 +720,7 @@ main() {
 	fuzz) cmd_fuzz "$@" ;;
 	repro) cmd_repro "$@" ;;
 	minimize) cmd_minimize "$@" ;;
+	coverage) cmd_coverage "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;
