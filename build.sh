@@ -42,6 +42,11 @@ usage: ./build.sh [COMMAND] [ARGS]
                      allocator/ (lines, functions, regions).  SECONDS > 0
                      (default 0): first fuzz the targets (ASan build) that
                      long in all, adding to work/fuzz/TARGET/corpus
+  merge [--dry-run]  fold work/fuzz/TARGET/corpus into corpus/NAME/ with
+                     libFuzzer's -merge=1: an input is added only if it
+                     covers what the committed seeds and regressions do not;
+                     schedule inputs as canonical .bin and .txt; regressions/
+                     is never touched; --dry-run only reports
   bugs               list the injected-bug suite, one "name  description" line each
   help               this text
 
@@ -505,6 +510,125 @@ coverage_fuzz() {
 	done
 }
 
+# ---- merge --------------------------------------------------------------
+
+# merge [--dry-run]: fold what fuzzing found into the committed corpus.
+cmd_merge() {
+	local dry=0
+	case ${1:-} in
+	--dry-run) dry=1; shift ;;
+	esac
+	[ $# -eq 0 ] || die_usage "merge takes no arguments but --dry-run"
+	[ -x "$LOCAL_OUT/schedtool" ] || cmd_build
+	local src t any=0
+	for src in "$ROOT"/fuzz/targets/target_*.c; do
+		t=$(basename "$src" .c)
+		t=fuzz_${t#target_}
+		# A free-running target's finds are fuzz_schedule programs: they go
+		# to corpus/schedule with fuzz_schedule's (deterministic) coverage.
+		[ "$t" = fuzz_schedule_freerun ] && continue
+		local work=()
+		[ -d "$ROOT/work/fuzz/$t/corpus" ] && work+=("$ROOT/work/fuzz/$t/corpus")
+		[ "$t" = fuzz_schedule ] && [ -d "$ROOT/work/fuzz/fuzz_schedule_freerun/corpus" ] &&
+			work+=("$ROOT/work/fuzz/fuzz_schedule_freerun/corpus")
+		if [ ${#work[@]} -eq 0 ]; then
+			echo "$t: nothing to merge (no work/fuzz/$t/corpus)"
+			continue
+		fi
+		any=1
+		merge_target "$t" "$dry" "${work[@]}"
+	done
+	[ $any -eq 1 ] || echo "build.sh: nothing to merge: ./build.sh fuzz (or coverage SECONDS) fills work/fuzz/TARGET/corpus"
+	[ $dry -eq 0 ] || echo "build.sh: dry run: nothing was written"
+}
+
+# merge_target TARGET DRY WORKDIRS...: libFuzzer's -merge=1 of the work
+# corpora into a copy of the committed corpus (seeds and regressions, which
+# count as covered but are never written); every input it adds is written
+# to corpus/NAME/ (schedule-running targets: as canonical bytes and text).
+merge_target() {
+	local t=$1 dry=$2
+	shift 2
+	local name=${t#fuzz_} bin=$LOCAL_OUT/asan/$t
+	local dest=$ROOT/corpus/$name
+	[ -x "$bin" ] || cmd_build
+	local tmp
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/main"
+	# The committed inputs, regressions under a prefix so no name collides.
+	local f
+	for f in "$dest"/* "$dest"/regressions/*; do
+		[ -f "$f" ] || continue
+		case $f in *.txt | *.md) continue ;; esac
+		case $f in */regressions/*) cp "$f" "$tmp/main/regression-$(basename "$f")" ;; *) cp "$f" "$tmp/main/" ;; esac
+	done
+	ls "$tmp/main" >"$tmp/before"
+	# Schedules already committed, by the sha1 of their (canonical) bytes.
+	local -A seen=()
+	local sum path
+	while read -r sum path; do
+		seen[$sum]=1
+	done < <(cd "$tmp/main" && find . -type f -exec sha1sum {} +)
+	local inputs
+	inputs=$(find "$@" -type f | wc -l)
+	if ! (cd "$tmp" && UBSAN_OPTIONS="halt_on_error=1 ${UBSAN_OPTIONS:-}" "$bin" -merge=1 \
+		-merge_control_file="$tmp/control" "$tmp/main" "$@" >"$tmp/merge.log" 2>&1); then
+		tail -15 "$tmp/merge.log" >&2
+		echo "build.sh: $t: libFuzzer's merge failed (an input crashes?); nothing merged for it" >&2
+		rm -rf "$tmp"
+		return 0
+	fi
+	# Where each found input came from, by content.
+	local -A origin=()
+	while read -r sum path; do
+		origin[$sum]=${origin[$sum]:-$path}
+	done < <(find "$@" -type f -exec sha1sum {} +)
+	local added=() ext=
+	compgen -G "$dest/*.bin" >/dev/null && ext=.bin
+	for f in $(ls "$tmp/main" | LC_ALL=C comm -13 "$tmp/before" -); do
+		local new=$tmp/main/$f from
+		from=${origin[$(sha1sum <"$new" | cut -d' ' -f1)]:-a work corpus}
+		from=${from#"$ROOT"/}
+		if is_schedule_target "$t"; then
+			# Canonical bytes with their text, as every committed seed is
+			# (corpus.sh checks .bin == encode(.txt)); a schedule that is
+			# already committed or added is not added twice.
+			"$LOCAL_OUT/schedtool" decode --target "$name" "$new" "$tmp/text" &&
+				"$LOCAL_OUT/schedtool" encode "$tmp/text" "$tmp/canon" >/dev/null || continue
+			local csum
+			csum=$(sha1sum <"$tmp/canon" | cut -d' ' -f1)
+			[ -z "${seen[$csum]:-}" ] || continue
+			seen[$csum]=1
+			local id=found-${csum:0:16}
+			added+=("$id.bin (+ .txt) from $from")
+			if [ "$dry" -eq 0 ]; then
+				cp "$tmp/canon" "$dest/$id.bin"
+				{
+					echo "# Added by ./build.sh merge: fuzzing found it ($from) and it covers"
+					echo "# what the committed corpus did not (libFuzzer -merge=1 with $t)."
+					cat "$tmp/text"
+				} >"$dest/$id.txt"
+			fi
+		else
+			# A copy of a committed input is not added even when libFuzzer
+			# credits it with features: those come from the state the
+			# previous input left (what a reset had to undo), not from it.
+			local rsum
+			rsum=$(sha1sum <"$new" | cut -d' ' -f1)
+			[ -z "${seen[$rsum]:-}" ] || continue
+			seen[$rsum]=1
+			local id=found-${rsum:0:16}
+			added+=("$id$ext from $from")
+			[ "$dry" -eq 0 ] && cp "$new" "$dest/$id$ext"
+		fi
+	done
+	local verb=added
+	[ "$dry" -eq 0 ] || verb="would add"
+	echo "$t: $inputs inputs in ${*#"$ROOT"/}; new ones that cover what the committed corpus does not: ${#added[@]}; $verb to corpus/$name/:"
+	for f in "${added[@]}"; do echo "  $f"; done
+	rm -rf "$tmp"
+}
+
 # ---- minimize -----------------------------------------------------------
 
 # verdict_of BIN FILE: what a replay of FILE by BIN ends with: the oracle of
@@ -721,6 +845,7 @@ main() {
 	repro) cmd_repro "$@" ;;
 	minimize) cmd_minimize "$@" ;;
 	coverage) cmd_coverage "$@" ;;
+	merge) cmd_merge "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;
