@@ -16,8 +16,9 @@ usage() {
 	cat <<'USAGE'
 usage: ./build.sh [COMMAND] [ARGS]
 
-  (none) | build     build every fuzz target (libFuzzer + TSan), the stress
-                     binaries, the schedule tool and the tests into out/
+  (none) | build     build every fuzz target (libFuzzer + TSan, and ASan+UBSan
+                     into out/asan), the stress binaries, the schedule tools
+                     (schedtool, schedmin) and the tests into out/
   test               run the whole test suite; ends with "N passed, N failed"
   fuzz [SECONDS]     fuzz every target in parallel for SECONDS (default 60)
                      and print a table of executions, coverage and crashes
