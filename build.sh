@@ -364,7 +364,8 @@ repro_html() {
 	*) die_usage "repro --html: $target runs no schedule, so it has no swimlane trace (want fuzz_schedule, fuzz_needzero or fuzz_schedule_freerun)" ;;
 	esac
 	[ -x "$LOCAL_OUT/schedtool" ] || cmd_build
-	local html=$ROOT/work/trace/$(basename "$file").html rc=0
+	local html rc=0
+	html=$ROOT/work/trace/$(basename "$file").html
 	mkdir -p "$ROOT/work/trace"
 	"$LOCAL_OUT/schedtool" trace --html "$file" "$target" >"$html" || rc=$?
 	[ "$rc" -le 1 ] || { rm -f "$html"; exit "$rc"; }
@@ -563,7 +564,7 @@ merge_target() {
 		case $f in *.txt | *.md) continue ;; esac
 		case $f in */regressions/*) cp "$f" "$tmp/main/regression-$(basename "$f")" ;; *) cp "$f" "$tmp/main/" ;; esac
 	done
-	ls "$tmp/main" >"$tmp/before"
+	LC_ALL=C ls "$tmp/main" >"$tmp/before"
 	# Schedules already committed, by the sha1 of their (canonical) bytes.
 	local -A seen=()
 	local sum path
@@ -586,7 +587,7 @@ merge_target() {
 	done < <(find "$@" -type f -exec sha1sum {} +)
 	local added=() ext=
 	compgen -G "$dest/*.bin" >/dev/null && ext=.bin
-	for f in $(ls "$tmp/main" | LC_ALL=C comm -13 "$tmp/before" -); do
+	for f in $(LC_ALL=C ls "$tmp/main" | LC_ALL=C comm -13 "$tmp/before" -); do
 		local new=$tmp/main/$f from
 		from=${origin[$(sha1sum <"$new" | cut -d' ' -f1)]:-a work corpus}
 		from=${from#"$ROOT"/}
@@ -638,7 +639,7 @@ merge_target() {
 verdict_of() {
 	local log rc=0 v
 	log=$(mktemp)
-	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=0 FZ_EXPECT= "$1" "$2" >"$log" 2>&1 || rc=$?
+	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=0 FZ_EXPECT='' "$1" "$2" >"$log" 2>&1 || rc=$?
 	v=$(sed -n 's/^==== verdict: \([A-Z0-9]*\): .*/\1/p' "$log" | head -1)
 	[ -n "$v" ] || v=$(sed -n 's/^SUMMARY: \([A-Za-z]*Sanitizer\): \([a-zA-Z -]*[a-zA-Z]\).*/\1: \2/p' "$log" | head -1)
 	[ -n "$v" ] || [ "$rc" -eq 0 ] || v=EXIT$rc
@@ -655,6 +656,14 @@ sched_stats() {
 		/^decisions/ { d = 1; next }
 		/^  / { if (d) dec++; else ops++ }
 		END { printf "%d %d %d\n", th, ops, dec }'
+}
+
+# target_story BIN FILE: what BIN says replaying FILE with FZ_TRACE=1,
+# without libFuzzer's banner, up to the verdict line when there is one (a
+# sanitizer's report, which has none, is kept whole).
+target_story() {
+	FZ_TRACE=1 FZ_EXPECT='' TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$1" "$2" 2>&1 |
+		sed -e '/^INFO: /d' -e '/^Running: /d' -e '/: Running [0-9]* inputs/d' -e '/^==== verdict: /q' || true
 }
 
 # stage_row LABEL FILE TARGET VERDICT: one row of minimize's size table.
@@ -792,7 +801,7 @@ cmd_minimize() {
 			"$LOCAL_OUT/schedtool" trace "$name.bin" "${target#fuzz_}" >"$name.trace" 2>&1 || true
 			vline=$(sed -n 's/^==== verdict: \(.*\) ====$/\1/p' "$name.trace")
 		else
-			FZ_TRACE=1 TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$judge" "$name.bin" >"$name.trace" 2>&1 || true
+			target_story "$judge" "$name.bin" >"$name.trace"
 			vline="$v0 (in $(judge_name "$judge"))"
 		fi
 		{
@@ -802,7 +811,7 @@ cmd_minimize() {
 			"$LOCAL_OUT/schedtool" decode --target "${target#fuzz_}" "$name.bin"
 		} >"$name.txt"
 	else
-		TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" "$judge" "$name.bin" >"$name.trace" 2>&1 || true
+		target_story "$judge" "$name.bin" >"$name.trace"
 	fi
 
 	echo
