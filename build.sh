@@ -122,8 +122,8 @@ cmd_build() {
 	[ -x "$b/fast/stress" ] && cp -f "$b/fast/stress" "$LOCAL_OUT/stress-fast"
 	[ -x "$b/tsan-locked/stress" ] && cp -f "$b/tsan-locked/stress" "$LOCAL_OUT/stress-locked"
 	[ -x "$b/fast-locked/stress" ] && cp -f "$b/fast-locked/stress" "$LOCAL_OUT/stress-fast-locked"
-	for f in "$b"/tools/sched*; do
-		[ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
+	for f in "$b"/tools/*; do
+		[ -f "$f" ] && [ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
 	done
 	echo "build.sh: built into $LOCAL_OUT${ALLOC_BUG:+ (with injected bug $ALLOC_BUG)}"
 }

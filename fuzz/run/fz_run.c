@@ -124,9 +124,8 @@ void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, co
 		if (extra != NULL)
 			fputs(extra, out);
 		print_trace(r, out);
-		char line[sizeof r->out.verdict.msg + 64];
-		fz_outcome_describe(&r->out, line, sizeof line);
-		fprintf(out, "==== verdict: %s ====\n", line);
+		/* From v, not r->out: free-running threads may fail at once. */
+		fprintf(out, "==== verdict: %s: %s ====\n", v->oracle, v->msg);
 		fflush(out);
 	}
 	if (r->on_fail == NULL)
