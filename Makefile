@@ -50,9 +50,15 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 ALLOC_OBJ = $(call obj,$(ALLOC_SRC))
 HARN_OBJ  = $(call obj,$(HARN_SRC))
-# Helpers every test binary links (tests/json.c: the vector file reader).
-TESTLIB_SRC = tests/ph_test.c $(wildcard tests/json.c)
+# Helpers every test binary links (tests/json_doc.c: JSON tree accessors).
+TESTLIB_SRC = tests/ph_test.c tests/json_doc.c
 TESTLIB_OBJ = $(call obj,$(TESTLIB_SRC))
+# Go's test tables, compiled into C data for test_govectors at build time by
+# tests/json2c.py (Python's json module: no hand-written parser, and static
+# data every sanitizer, MSan included, sees as initialised).  A missing or
+# broken file builds anyway and becomes FAIL lines of the test.
+VECTORS ?= ../shared/reference/go1.15-pagealloc-vectors.json
+PYTHON  ?= python3
 
 TARGETS  = $(patsubst fuzz/targets/target_%.c,$(B)/fuzz_%,$(TARGET_SRC))
 TESTS    = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
@@ -91,11 +97,27 @@ $(B)/fuzz_%: $(B)/obj/fuzz/targets/target_%.o $(FZLIB) $(B)/libph.a
 $(B)/test_%: $(B)/obj/tests/test_%.o $(TESTLIB_OBJ) $(if $(HARN_SRC),$(B)/libfz.a) $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
+# Run on every build (VECTORS may name another file, or the file may appear
+# or change); json2c.py rewrites the C file only when the data changed, so
+# the object is recompiled only then.
+$(B)/gen/govectors.c: FORCE
+	@mkdir -p $(dir $@)
+	$(PYTHON) tests/json2c.py ph_govectors $(VECTORS) $@
+
+$(B)/obj/gen/govectors.o: $(B)/gen/govectors.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/test_govectors: $(B)/obj/gen/govectors.o
+
+.PHONY: FORCE
+FORCE:
+
 $(B)/bench_%: $(B)/obj/bench/bench_%.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
 # Command-line tools: one fuzz/tools/NAME.c each, linked with the harness.
-$(TOOLS): $(B)/%: $(B)/obj/fuzz/tools/%.o $(B)/libfz.a $(B)/libph.a
+$(TOOLS): $(B)/%: $(B)/obj/fuzz/tools/%.o $(FZLIB) $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 
 $(B)/stress: $(call obj,$(wildcard stress/*.c)) $(if $(HARN_SRC),$(FZLIB)) $(B)/libph.a

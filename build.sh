@@ -16,8 +16,9 @@ usage() {
 	cat <<'USAGE'
 usage: ./build.sh [COMMAND] [ARGS]
 
-  (none) | build     build every fuzz target (libFuzzer + TSan), the stress
-                     binaries, the schedule tool and the tests into out/
+  (none) | build     build every fuzz target (libFuzzer + TSan, and ASan+UBSan
+                     into out/asan), the stress binaries, the schedule tools
+                     (schedtool, schedmin) and the tests into out/
   test               run the whole test suite; ends with "N passed, N failed"
   fuzz [--asan] [SECONDS]
                      fuzz every target for its share of SECONDS (default 60),
@@ -30,6 +31,29 @@ usage: ./build.sh [COMMAND] [ARGS]
                      replay a crash file, print its swimlane trace and name
                      the oracle that fired (free-running targets: up to 20
                      attempts); --asan replays with the ASan+UBSan build
+  repro --html FILE [TARGET]
+                     the same trace as one self-contained HTML page (no
+                     network), written to work/trace/FILE.html
+  minimize [--out DIR] CRASH [TARGET]
+                     shrink a crash to the smallest input that fails with the
+                     same verdict: libFuzzer's -minimize_crash (FZ_EXPECT keeps
+                     the oracle), then threads, operations and decisions of
+                     the schedule (out/schedmin); writes NAME-min.bin, .txt
+                     and .trace to DIR (default work/minimize) and a table of
+                     sizes before and after.  MINIMIZE_RUNS=N: libFuzzer runs
+                     per step (default 20000)
+  coverage [SECONDS] build the coverage variant (tools/ossfuzz-build.sh,
+                     SANITIZER=coverage), run every target over its committed
+                     corpus and work/fuzz/TARGET/corpus, and write an HTML
+                     report to work/coverage/ plus a per-file table of
+                     allocator/ (lines, functions, regions).  SECONDS > 0
+                     (default 0): first fuzz the targets (ASan build) that
+                     long in all, adding to work/fuzz/TARGET/corpus
+  merge [--dry-run]  fold work/fuzz/TARGET/corpus into corpus/NAME/ with
+                     libFuzzer's -merge=1: an input is added only if it
+                     covers what the committed seeds and regressions do not;
+                     schedule inputs as canonical .bin and .txt; regressions/
+                     is never touched; --dry-run only reports
   bugs               list the injected-bug suite, one "name  description" line
                      each, then the harness faults
   help               this text
@@ -39,7 +63,7 @@ Environment:
   ALLOC_BUG=NAME     build everything with one injected bug switched on
   HARNESS_BUG=NAME   build with one fault planted in the harness itself
                      (fuzz/harness_bugs.def; for testing the tool)
-  WORK=DIR           where fuzz keeps corpora and findings (default work/)
+  FUZZ_WORK=DIR      where fuzz keeps corpora and findings (default work/)
   CC, CXX            compilers (default clang, clang++)
   OUT, SRC and LIB_FUZZING_ENGINE all set (OSS-Fuzz, ClusterFuzzLite): a bare
                      ./build.sh follows their build contract instead
@@ -127,7 +151,10 @@ cmd_build() {
 	# Tests, tools and the stress program under TSan; an optimised
 	# production build (hooks compiled out) for stress-fast.
 	make_variant "$b/tsan" "-fsanitize=thread" 1 CC="$cc" CXX="${CXX:-clang++}" all
-	make_variant "$b/fast" "" 0 CC="$cc" OPT="-O2 -g" lib tools stress
+	make_variant "$b/fast" "" 0 CC="$cc" OPT="-O2 -g" lib stress
+	# Command-line tools (schedtool, schedmin): optimised, no sanitizer,
+	# hooks on, because they run schedules and print their traces.
+	make_variant "$b/tools" "" 1 CC="$cc" OPT="-O2 -g" tools
 	# The pre-seed (locked) zeroing decision, for differential runs and
 	# the lock-free vs locked benchmark.
 	make_variant "$b/tsan-locked" "-fsanitize=thread" 1 CC="$cc" ZEROING=locked lib stress
@@ -136,7 +163,9 @@ cmd_build() {
 	[ -x "$b/fast/stress" ] && cp -f "$b/fast/stress" "$LOCAL_OUT/stress-fast"
 	[ -x "$b/tsan-locked/stress" ] && cp -f "$b/tsan-locked/stress" "$LOCAL_OUT/stress-locked"
 	[ -x "$b/fast-locked/stress" ] && cp -f "$b/fast-locked/stress" "$LOCAL_OUT/stress-fast-locked"
-	[ -x "$b/fast/schedtool" ] && cp -f "$b/fast/schedtool" "$LOCAL_OUT/schedtool"
+	for f in "$b"/tools/*; do
+		[ -f "$f" ] && [ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
+	done
 	echo "build.sh: built into $LOCAL_OUT$(with_bugs)"
 }
 
@@ -321,9 +350,9 @@ cmd_fuzz() {
 	secs=${secs:-60}
 	[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -gt 0 ] || fuzz_usage_error "SECONDS must be a positive integer, got '$secs'"
 	build_fuzz_targets
-	local bindir=$LOCAL_OUT work=${WORK:-$ROOT/work}/fuzz label=TSan repro_flag=""
+	local bindir=$LOCAL_OUT work=${FUZZ_WORK:-$ROOT/work}/fuzz label=TSan repro_flag=""
 	if [ "$san" = address ]; then
-		bindir=$LOCAL_OUT/asan work=${WORK:-$ROOT/work}/fuzz-asan label=ASan+UBSan repro_flag="--asan "
+		bindir=$LOCAL_OUT/asan work=${FUZZ_WORK:-$ROOT/work}/fuzz-asan label=ASan+UBSan repro_flag="--asan "
 	fi
 	# The repro commands name the build they need: the same faults, the
 	# same output folder.
@@ -508,6 +537,7 @@ cmd_repro() {
 		case $1 in
 		--asan) san=address ;;
 		--tsan) san=thread ;;
+		--html) shift; repro_html "$@"; return ;;
 		-*) die_usage "repro: unknown option '$1'" ;;
 		*) args+=("$1") ;;
 		esac
@@ -548,6 +578,33 @@ cmd_repro() {
 	exit 0
 }
 
+# repro --html FILE [TARGET]: the same replay as one self-contained HTML page
+# (out/schedtool trace --html), written to work/trace/<FILE's name>.html.
+repro_html() {
+	[ $# -ge 1 ] && [ $# -le 2 ] || die_usage "repro --html FILE [TARGET]"
+	local file=$1 target=${2:-}
+	[ -f "$file" ] || { echo "build.sh: no such file: $file" >&2; exit 2; }
+	[ -n "$target" ] || target=$(guess_target "$file")
+	target=fuzz_${target#fuzz_}
+	case $target in
+	fuzz_schedule | fuzz_needzero | fuzz_schedule_freerun) ;;
+	*) die_usage "repro --html: $target runs no schedule, so it has no swimlane trace (want fuzz_schedule, fuzz_needzero or fuzz_schedule_freerun)" ;;
+	esac
+	[ -x "$LOCAL_OUT/schedtool" ] || cmd_build
+	local html rc=0
+	html=$ROOT/work/trace/$(basename "$file").html
+	mkdir -p "$ROOT/work/trace"
+	"$LOCAL_OUT/schedtool" trace --html "$file" "$target" >"$html" || rc=$?
+	[ "$rc" -le 1 ] || { rm -f "$html"; exit "$rc"; }
+	echo "build.sh: $(sed -n 's:.*<title>pageheap-fuzz trace\: \(.*\)</title>.*:verdict \1:p' "$html" | head -1)"
+	echo "build.sh: wrote $html"
+	return "$rc"
+}
+
+# coverage, merge, minimize.
+# shellcheck source=tools/build-loop.sh
+. "$ROOT/tools/build-loop.sh"
+
 cmd_bugs() {
 	[ -f allocator/ph_bugs.def ] || { echo "build.sh: allocator/ph_bugs.def is missing" >&2; exit 1; }
 	sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)", *"\([^"]*\)".*/\1\t\2/p' allocator/ph_bugs.def |
@@ -575,6 +632,9 @@ main() {
 	test) [ $# -eq 0 ] || die_usage "test takes no arguments"; cmd_test ;;
 	fuzz) cmd_fuzz "$@" ;;
 	repro) cmd_repro "$@" ;;
+	minimize) cmd_minimize "$@" ;;
+	coverage) cmd_coverage "$@" ;;
+	merge) cmd_merge "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;

@@ -1,23 +1,26 @@
 /*
- * json.h - a small, strict JSON (RFC 8259) reader for test data.
+ * json.h - a JSON document compiled into constant C data at build time.
  *
- * The tests load reference vectors written by other tools, so the parser is
- * deliberately unforgiving: anything RFC 8259 does not allow (trailing
- * commas, comments, leading zeros, raw control characters or invalid UTF-8
- * in strings, lone surrogate escapes, text after the top-level value) is an
- * error, and so is a key repeated within one object, because a duplicate
- * would silently hide half of a test table.  Errors name the line and column
- * (1-based; the column counts characters, not bytes).
+ * Tests read reference vectors written by other tools (Go's page-heap test
+ * tables) as JSON.  Rather than parse them at run time, tests/json2c.py
+ * reads the file with Python's json module when the tests are built and
+ * writes a C file defining one `const json_doc` (see that script for what
+ * it refuses: it holds the data to RFC 8259 and forbids repeated keys).
+ * The tree below is that data: one json_value per JSON value, objects with
+ * their members in source order, every value with the line and column
+ * (1-based, in characters) where it starts in the file.
  *
- * The result is a read-only tree owned by a json_doc.  All of its memory
- * comes from one arena that json_doc_free releases at once, so callers never
- * free individual values.  Objects keep their members in source order.
+ * A file that is missing or is not valid JSON does not stop the build: the
+ * document then has no root and `error` says why, so the test can print a
+ * FAIL line instead.
  *
  * Numbers keep their double value, and additionally an exact int64 and/or
- * uint64 when the number is integral and fits: integer literals are
- * converted digit by digit (so 18446744073709551615 is exact even though no
- * double holds it), other literals such as 1e3 or 2.0 only when their double
- * is an integer below 2^53 in magnitude, where the double itself is exact.
+ * uint64 when the number is integral and fits: integer literals exactly
+ * (18446744073709551615 too, which no double holds), other literals such as
+ * 1e3 or 2.0 only when their double is an integer below 2^53 in magnitude.
+ *
+ * Everything is constant static data: no allocation, no initialisation at
+ * run time, nothing for a sanitizer to see uninitialised.
  */
 #ifndef PH_JSON_H
 #define PH_JSON_H
@@ -46,7 +49,7 @@ typedef struct json_member {
 
 struct json_value {
 	json_type type;
-	size_t offset; /* byte offset of the value's first character */
+	unsigned line, column; /* where the value starts in the JSON file */
 	union {
 		struct {
 			double d;
@@ -69,21 +72,12 @@ struct json_value {
 	} u;
 };
 
-typedef struct json_doc json_doc;
-
-/*
- * Parses text[0, len).  On success returns the document; on failure returns
- * NULL and writes "line L, column C: what went wrong" into err (errlen bytes,
- * always NUL-terminated when errlen > 0).
- */
-json_doc *json_parse(const char *text, size_t len, char *err, size_t errlen);
-/* Reads and parses a file; an I/O error is reported as "PATH: reason". */
-json_doc *json_parse_file(const char *path, char *err, size_t errlen);
-void json_doc_free(json_doc *doc);
-
-const json_value *json_doc_root(const json_doc *doc);
-/* 1-based line and column of v in the document's source text. */
-void json_doc_position(const json_doc *doc, const json_value *v, unsigned *line, unsigned *column);
+typedef struct json_doc {
+	const char *path;       /* the JSON file the document was generated from */
+	const char *error;      /* NULL, or why there is no document */
+	bool missing;           /* the error is that the file does not exist */
+	const json_value *root; /* NULL when error is set */
+} json_doc;
 
 /* "null", "false", "true", "number", "string", "array" or "object". */
 const char *json_type_name(json_type t);

@@ -3,19 +3,22 @@
  *
  * The tables of go1.15's mpagealloc_test.go, mpagecache_test.go and
  * mpallocbits_test.go were exported as plain data into
- * go1.15-pagealloc-vectors.json (see its "notation" field).  This driver
- * reads that file with tests/json.c and replays every case through the C
- * API, one verdict line per case, named like Go's subtests
+ * go1.15-pagealloc-vectors.json (see its "notation" field).  The build
+ * compiles that file into constant C data (tests/json2c.py, json.h; the
+ * Makefile's VECTORS names the file) and this driver replays every case
+ * through the C API, one verdict line per case, named like Go's subtests
  * ("TestPageAllocAlloc/AllFree1").  Where Go states a property instead of a
  * table (random summaries, random cache flushes) the property is checked on
  * inputs from a fixed-seed generator, and two randomised comparisons of our
  * own (in-chunk first fit, summary merging) pit the fast word-at-a-time code
  * against bit-by-bit references.
  *
- * Failing loudly is the point: a missing file, a missing or empty section, a
- * section this driver does not know, or a malformed field each produce a FAIL
- * line, so a vector file that drifts cannot turn into a silent pass.
- * Problems in the data are reported at their line in the JSON file.
+ * Failing loudly is the point: a missing file, a file that is not JSON, a
+ * missing or empty section, a section this driver does not know, or a
+ * malformed field each produce a FAIL line, so a vector file that drifts
+ * cannot turn into a silent pass (tests/scripts/govectors_loud.sh builds
+ * the driver against broken files to prove it).  Problems in the data are
+ * reported at their line and column in the JSON file.
  *
  * Geometry.  Go's layout (ph_geom_go: 8 KiB pages, 48-bit addresses).  Go's
  * tests place chunk 0 at address 0x3000000000; with our arenaBaseOffset of 0
@@ -41,7 +44,6 @@
  * but it still gets a FAIL line naming the case before the previous handler
  * (the default, or a sanitizer's) takes over.
  */
-#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -60,17 +62,13 @@
 #include "ph_test.h"
 #include "ph_throw.h"
 
-#define VECTORS_NAME "go1.15-pagealloc-vectors.json"
-#define VECTORS_REL "shared/reference/" VECTORS_NAME
-#define SEARCH_LEVELS 4 /* how many "../" to try above a starting folder */
-
 static const ph_geom *const geom = &ph_geom_go;
 
 /* Chunk index of Go's BaseChunkIdx in our address space (see above). */
 #define BASE_CHUNK_IDX ((uintptr_t)0xc000)
 
-static json_doc *vectors;
-static char vectors_path[PATH_MAX];
+/* The vector file, compiled in by the build (tests/json2c.py). */
+extern const json_doc ph_govectors;
 
 /* ---- deterministic randomness ------------------------------------------- */
 
@@ -245,10 +243,8 @@ __attribute__((format(printf, 2, 3))) static void bad_data(const json_value *whe
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	unsigned line = 0, column = 0;
-	if (where != NULL)
-		json_doc_position(vectors, where, &line, &column);
-	ph_test_fail(vectors_path, (int)line, "column %u: bad vector data: %s", column, msg);
+	unsigned line = where != NULL ? where->line : 0, column = where != NULL ? where->column : 0;
+	ph_test_fail(ph_govectors.path, (int)line, "column %u: bad vector data: %s", column, msg);
 }
 
 static const json_value *need_field(const json_value *obj, const char *key)
@@ -1610,73 +1606,19 @@ static void case_constants(const void *arg)
 		CHECK_EQ_U(page_base(0, 0), v);
 }
 
-static bool try_path(const char *path)
-{
-	if (access(path, R_OK) != 0)
-		return false;
-	snprintf(vectors_path, sizeof vectors_path, "%s", path);
-	return true;
-}
-
-/* Tries VECTORS_REL under 1..SEARCH_LEVELS parents of dir ("" = cwd). */
-static bool search_upwards(const char *dir)
-{
-	char path[PATH_MAX], ups[3 * SEARCH_LEVELS + 1] = "";
-	for (int level = 1; level <= SEARCH_LEVELS; level++) {
-		strcat(ups, "../");
-		snprintf(path, sizeof path, "%s%s%s", dir, ups, VECTORS_REL);
-		if (try_path(path))
-			return true;
-	}
-	return false;
-}
-
-/* $PH_VECTORS, then ../shared/reference/... upwards from the working
- * directory, then the same upwards from the executable's folder. */
-static bool find_vectors(void)
-{
-	const char *env = getenv("PH_VECTORS");
-	if (env != NULL && env[0] != '\0') {
-		if (try_path(env))
-			return true;
-		fprintf(stderr, "test_govectors: PH_VECTORS=%s is not readable; searching the usual places\n", env);
-	}
-	if (search_upwards(""))
-		return true;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			slash[1] = '\0';
-			return search_upwards(exe);
-		}
-	}
-	return false;
-}
-
 int main(int argc, char **argv)
 {
 	ph_test_init(argc, argv);
-	if (!find_vectors()) {
-		fprintf(stderr, "test_govectors: cannot find %s (set PH_VECTORS, or run from the repository)\n",
-			VECTORS_REL);
-		printf("FAIL govectors-file-missing\n");
+	if (ph_govectors.error != NULL) {
+		fprintf(stderr, "test_govectors: %s: %s (the build read it; see the Makefile's VECTORS)\n",
+			ph_govectors.path, ph_govectors.error);
+		printf("FAIL %s\n", ph_govectors.missing ? "govectors-file-missing" : "govectors-file-unreadable");
 		return 1;
 	}
-	char err[1024];
-	vectors = json_parse_file(vectors_path, err, sizeof err);
-	if (vectors == NULL) {
-		fprintf(stderr, "test_govectors: %s\n", err);
-		printf("FAIL govectors-file-unreadable\n");
-		return 1;
-	}
-	const json_value *root = json_doc_root(vectors);
+	const json_value *root = ph_govectors.root;
 	if (root->type != JSON_OBJECT) {
-		fprintf(stderr, "test_govectors: %s: the top level is not an object\n", vectors_path);
+		fprintf(stderr, "test_govectors: %s: the top level is not an object\n", ph_govectors.path);
 		printf("FAIL govectors-file-unreadable\n");
-		json_doc_free(vectors);
 		return 1;
 	}
 	ph_set_throw_handler(on_throw);
@@ -1718,6 +1660,5 @@ int main(int argc, char **argv)
 	run_case("TestPallocSumMergeRandom", case_merge_random, NULL);
 
 	ph_set_throw_handler(NULL);
-	json_doc_free(vectors);
 	return ph_test_finish();
 }

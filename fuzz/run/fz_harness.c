@@ -76,11 +76,49 @@ static bool stats_wanted(void)
 	return true;
 }
 
+/* FZ_EXPECT: the one oracle whose failures are crashes, or NULL for all. */
+static const char *expected_oracle;
+
+static void read_expect(void)
+{
+	const char *v = getenv("FZ_EXPECT");
+	if (v == NULL || *v == '\0')
+		return;
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	if (n != strlen(v) || n > 15)
+		bad_env("FZ_EXPECT", v, "an oracle name such as O1, Z2 or LIVELOCK");
+	expected_oracle = v;
+}
+
+/*
+ * The failure handler under FZ_EXPECT (arg: the runner).  The expected
+ * oracle crashes the process as it would without the handler; any other
+ * failure returns, so the runner unwinds the input and libFuzzer carries
+ * on as if it had passed.
+ */
+static void expect_filter(const struct fz_outcome *o, void *arg)
+{
+	if (strcmp(o->verdict.oracle, expected_oracle) != 0)
+		return;
+	FILE *out = config.out ? config.out : stderr;
+	if (!config.trace_always) { /* with FZ_TRACE=1 the runner printed it all */
+		char line[sizeof o->verdict.msg + 64];
+		fprintf(out, "==== pageheap-fuzz: oracle %s failed (FZ_EXPECT=%s) ====\n%s\n", o->verdict.oracle,
+			expected_oracle, o->verdict.msg);
+		fz_runner_print_trace(arg, out);
+		fz_outcome_describe(o, line, sizeof line);
+		fprintf(out, "==== verdict: %s ====\n", line);
+		fflush(out);
+	}
+	abort();
+}
+
 int fz_harness_init(int freerun)
 {
 	if (configured)
 		return 0;
 	fz_harness_config(&config, freerun);
+	read_expect();
 	if (stats_wanted())
 		atexit(print_totals);
 	configured = true;
@@ -99,6 +137,8 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 			fprintf(stderr, "pageheap-fuzz: cannot start: %s\n", err);
 			exit(1);
 		}
+		if (expected_oracle != NULL)
+			fz_runner_on_failure(runner, expect_filter, runner);
 	}
 	fz_decode(pr, data, size, &sched);
 	struct fz_outcome out;

@@ -12,6 +12,11 @@
  *                       inputs, allocations, zeroing decisions, pages
  *                       zeroed although never used (Z2's statistic), CAS
  *                       failures, scheduling points
+ *   FZ_EXPECT=ORACLE    only a failure of this oracle is a crash; an input
+ *                       failing another one ends quietly (crash
+ *                       minimisation keeps only reductions that fail the
+ *                       same way; a name no oracle uses, e.g. NONE, leaves
+ *                       only sanitizer reports as crashes)
  */
 #ifndef FZ_HARNESS_H
 #define FZ_HARNESS_H

@@ -80,10 +80,30 @@ void fz_runner_print_trace(struct fz_runner *r, FILE *out)
 	print_trace(r, out);
 }
 
+void fz_outcome_describe(const struct fz_outcome *o, char *buf, size_t n)
+{
+	if (o->failed)
+		snprintf(buf, n, "%s: %s", o->verdict.oracle, o->verdict.msg);
+	else
+		snprintf(buf, n, "ok (%llu zeroing decisions, %llu pages zeroed although never used%s)",
+			 (unsigned long long)o->decisions, (unsigned long long)o->spurious_pages,
+			 o->detector_fired ? "; injected overlap detected" : "");
+}
+
+void fz_runner_print_trace_html(struct fz_runner *r, const struct fz_outcome *o, FILE *out)
+{
+	struct fz_trace_view view = {.g = r->g, .nthreads = r->s ? r->s->nthreads : 0, .title = r->summary};
+	char verdict[sizeof o->verdict.msg + 64];
+	fz_outcome_describe(o, verdict, sizeof verdict);
+	FZ_UNTRACKED_BEGIN();
+	fz_trace_print_html(r->trace, &view, verdict, o->failed, out);
+	FZ_UNTRACKED_END();
+}
+
 void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, const char *extra)
 {
 	FILE *out = r->cfg.out ? r->cfg.out : stderr;
-	struct fz_event ev = {.kind = FZ_EV_VERDICT};
+	struct fz_event ev = {.kind = FZ_EV_VERDICT, .flags = tid < 0 ? FZ_VERDICT_AT_REST : 0};
 	snprintf(ev.text, sizeof ev.text, "%s", v->oracle);
 	fz_runner_trace(r, tid < 0 ? 0 : tid, &ev);
 
@@ -553,9 +573,9 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	if (r->cfg.trace_always && !r->out.failed) {
 		FILE *o = r->cfg.out ? r->cfg.out : stderr;
 		print_trace(r, o);
-		fprintf(o, "==== verdict: ok (%llu zeroing decisions, %llu pages zeroed although never used%s) ====\n",
-			(unsigned long long)r->out.decisions, (unsigned long long)r->out.spurious_pages,
-			r->out.detector_fired ? "; injected overlap detected" : "");
+		char line[sizeof r->out.verdict.msg + 64];
+		fz_outcome_describe(&r->out, line, sizeof line);
+		fprintf(o, "==== verdict: %s ====\n", line);
 	}
 	*out = r->out;
 }

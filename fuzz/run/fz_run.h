@@ -73,6 +73,11 @@ void fz_runner_run_bodies(struct fz_runner *r, const struct fz_schedule *s, fz_b
 ph_heap *fz_runner_heap(struct fz_runner *r);
 /* The last run's trace, with its summary line. */
 void fz_runner_print_trace(struct fz_runner *r, FILE *out);
+/* The same as one HTML page, headed by o's verdict (o: that run's outcome). */
+void fz_runner_print_trace_html(struct fz_runner *r, const struct fz_outcome *o, FILE *out);
+/* What the "==== verdict: ... ====" line says about o: "ORACLE: message"
+ * (as a failure prints it), or "ok (N zeroing decisions, ...)". */
+void fz_outcome_describe(const struct fz_outcome *o, char *buf, size_t n);
 /* One line describing a schedule (threads, strategy, seed, caches). */
 void fz_schedule_summary(const struct fz_schedule *s, const char *engine, char *buf, size_t n);
 

@@ -5,13 +5,15 @@
  *   schedtool encode IN.txt OUT.bin
  *   schedtool decode --target NAME IN.bin [OUT.txt]
  *   schedtool check IN.txt...
+ *   schedtool trace [--html] FILE [TARGET]
  *
  * Design.  Subcommands live in one table (the usage text and the dispatch
  * are generated from it), so adding one is adding a row and a function.
  * Exit statuses follow one rule across commands: 0 success, 1 something
  * failed that the input's syntax did not cause (I/O, a round trip that
  * changed the schedule or the text), 2 the invocation or the text itself is
- * wrong.  Inputs are read whole with a 1 MiB cap: the longest canonical
+ * wrong; `trace` adds that 1 means the input failed (its trace is printed
+ * all the same).  Inputs are read whole with a 1 MiB cap: the longest canonical
  * text is below 90 KiB and the decoder reads at most about 11 KiB of bytes,
  * so anything larger is a wrong file, and refusing it beats stalling.
  */
@@ -21,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fz_harness.h"
+#include "fz_run.h"
 #include "fz_schedule.h"
 #include "fz_text.h"
 
@@ -332,13 +336,134 @@ static int cmd_check(int argc, char **argv)
 	return worst;
 }
 
+/* ---- trace ---------------------------------------------------------------- */
+
+struct trace_args {
+	bool html;
+	const char *file, *target;
+};
+
+static int parse_trace_args(int argc, char **argv, struct trace_args *a)
+{
+	const char *pos[3] = {NULL, NULL, NULL};
+	int npos = 0;
+	bool options = true;
+
+	for (int i = 0; i < argc; i++) {
+		if (options && strcmp(argv[i], "--") == 0)
+			options = false;
+		else if (options && strcmp(argv[i], "--html") == 0)
+			a->html = true;
+		else if (options && argv[i][0] == '-' && argv[i][1] != '\0')
+			return usage_error("trace: unknown option '%s'", argv[i]);
+		else if (npos < 3)
+			pos[npos++] = argv[i];
+		else
+			npos++;
+	}
+	if (npos < 1 || npos > 2)
+		return usage_error("trace takes FILE and at most one TARGET");
+	a->file = pos[0];
+	a->target = pos[1];
+	return STATUS_OK;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The schedule FILE holds: its text form when it ends in .txt, its bytes
+ * otherwise.  target (NULL: the text's, or schedule) picks the profile; a
+ * "_freerun" suffix asks for free-running threads. */
+static int load_schedule(const struct trace_args *a, const struct fz_profile **pr, struct fz_schedule *s,
+			 bool *freerun)
+{
+	char name[64] = "schedule";
+	*freerun = false;
+	if (a->target != NULL) {
+		const char *t = strncmp(a->target, "fuzz_", 5) == 0 ? a->target + 5 : a->target;
+		snprintf(name, sizeof name, "%s", t);
+		if (ends_with(name, "_freerun")) {
+			name[strlen(name) - strlen("_freerun")] = '\0';
+			*freerun = strcmp(name, "schedule") == 0;
+			if (!*freerun)
+				return usage_error("trace: unknown target '%s'", a->target);
+		}
+		if (fz_profile_by_name(name) == NULL)
+			return usage_error("trace: unknown target '%s' (want schedule, needzero or schedule_freerun)",
+					   a->target);
+	}
+	if (ends_with(a->file, ".txt")) {
+		struct input in;
+		int status = load_text(a->file, &in, pr, s);
+		if (status != STATUS_OK)
+			return status;
+		free(in.data);
+		if (a->target != NULL && *pr != fz_profile_by_name(name))
+			return usage_error("trace: %s is a '%s' schedule, not one for target '%s'", a->file, (*pr)->name,
+					   a->target);
+		return STATUS_OK;
+	}
+	struct input in;
+	if (!read_input(a->file, &in))
+		return STATUS_FAILED;
+	*pr = fz_profile_by_name(name);
+	fz_decode(*pr, (const uint8_t *)in.data, in.len, s);
+	free(in.data);
+	return STATUS_OK;
+}
+
+/* A failure ends the run (its threads unwind) instead of the process. */
+static void note_failure(const struct fz_outcome *o, void *arg)
+{
+	(void)o;
+	(void)arg;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+	static struct fz_schedule s;
+	struct trace_args a = {false, NULL, NULL};
+	const struct fz_profile *pr;
+	bool freerun;
+
+	int status = parse_trace_args(argc, argv, &a);
+	if (status == STATUS_OK)
+		status = load_schedule(&a, &pr, &s, &freerun);
+	if (status != STATUS_OK)
+		return status;
+	/* FZ_ENGINE and FZ_BUDGET as the fuzz targets read them. */
+	struct fz_config cfg;
+	fz_harness_config(&cfg, freerun);
+	cfg.trace_always = false;
+	char err[200];
+	struct fz_runner *r = fz_runner_new(&cfg, err, sizeof err);
+	if (r == NULL) {
+		fprintf(stderr, "schedtool: cannot start the runner: %s\n", err);
+		return STATUS_FAILED;
+	}
+	fz_runner_on_failure(r, note_failure, NULL);
+	struct fz_outcome out;
+	fz_runner_run(r, pr, &s, &out);
+	if (a.html) {
+		fz_runner_print_trace_html(r, &out, stdout);
+	} else {
+		char line[512];
+		fz_runner_print_trace(r, stdout);
+		fz_outcome_describe(&out, line, sizeof line);
+		printf("==== verdict: %s ====\n", line);
+	}
+	fz_runner_free(r);
+	return out.failed ? STATUS_FAILED : STATUS_OK;
+}
+
 /* ---- commands ------------------------------------------------------------- */
 
 /*
- * EXTENSION POINT: the schedule runner's subcommands ("run" to execute a
- * schedule against the heap, "trace" to print its swimlane trace) are added
- * as rows here, with their functions above this table.  Usage, --help and
- * dispatch pick new rows up by themselves.
+ * EXTENSION POINT: subcommands are rows here, with their functions above
+ * this table.  Usage, --help and dispatch pick new rows up by themselves.
  */
 static const struct command commands[] = {
 	{"encode", "IN.txt OUT.bin", "text to bytes; the target is the text's 'target' line",
@@ -352,6 +477,14 @@ static const struct command commands[] = {
 	 "result with the file's lines (blank and comment lines aside);\n"
 	 "prints \"ok FILE\" for each file that survives",
 	 cmd_check},
+	{"trace", "[--html] FILE [TARGET]",
+	 "run the schedule FILE holds (its text form when FILE ends in .txt,\n"
+	 "its bytes otherwise) as TARGET does (schedule, needzero or\n"
+	 "schedule_freerun; default: the text's target, else schedule) and\n"
+	 "print its swimlane trace and verdict line, or with --html the same\n"
+	 "as one self-contained HTML page; exit status 1 when it failed.\n"
+	 "FZ_ENGINE and FZ_BUDGET are read as the fuzz targets read them",
+	 cmd_trace},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,4 +1,6 @@
-/* fz_trace.c - per-thread event buffers and the swimlane printout. */
+/* fz_trace.c - per-thread event buffers, the rows of the swimlane table
+ * (fz_trace_walk, shared by the text printout here and the HTML page of
+ * fz_trace_html.c) and the text printout. */
 #include "fz_trace.h"
 
 #include <stdlib.h>
@@ -179,49 +181,38 @@ static const struct fz_event *cursor_peek(struct cursor *c)
 	return c->next < c->end ? fz_trace_at(c->b, c->next) : NULL;
 }
 
-/* A row waiting to be printed, and how many identical rows followed it. */
+/* A row waiting to be shown, and how many identical rows followed it. */
 struct pending_row {
 	int tid; /* -1: none */
 	uint32_t seq, last_seq;
 	unsigned long repeats;
+	const struct fz_event *ev, *last_ev;
 	char cell[96];
 };
 
-static void print_row(FILE *out, int seq_width, int tid, const char *seq, const char *cell)
-{
-	/* Columns left of the event stay blank; nothing is printed to its
-	 * right, so rows carry no trailing spaces. */
-	fprintf(out, "%*s", seq_width, seq);
-	for (int i = 0; i < tid; i++)
-		fprintf(out, " | %-*s", COL, "");
-	fprintf(out, " | %s\n", cell);
-}
-
-static void flush_pending(FILE *out, int seq_width, struct pending_row *p)
+static void emit_pending(struct pending_row *p, fz_trace_row_fn fn, void *arg)
 {
 	if (p->tid < 0)
 		return;
-	char seq[16], cell[96];
-	snprintf(seq, sizeof seq, "%u", p->seq);
-	print_row(out, seq_width, p->tid, seq, p->cell);
+	struct fz_trace_row row = {.kind = FZ_ROW_EVENT, .tid = p->tid, .seq = p->seq, .ev = p->ev, .cell = p->cell};
+	fn(&row, arg);
 	if (p->repeats == 1) {
-		snprintf(seq, sizeof seq, "%u", p->last_seq);
-		print_row(out, seq_width, p->tid, seq, p->cell);
+		/* Two identical rows stay two rows: folding them saves nothing. */
+		row.seq = p->last_seq;
+		row.ev = p->last_ev;
+		fn(&row, arg);
 	} else if (p->repeats > 1) {
-		snprintf(cell, sizeof cell, "  (the same %lu more times, to seq %u)", p->repeats, p->last_seq);
-		print_row(out, seq_width, p->tid, "", cell);
+		row = (struct fz_trace_row){.kind = FZ_ROW_REPEAT, .tid = p->tid, .seq = p->last_seq,
+					    .count = p->repeats, .ev = p->last_ev, .cell = p->cell};
+		fn(&row, arg);
 	}
 	p->tid = -1;
 }
 
-void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, FILE *out)
+/* Every thread's cursor over its kept events; returns the events dropped. */
+static unsigned long open_cursors(const struct fz_trace *t, unsigned nt, struct cursor *cur)
 {
-	struct cursor cur[FZ_MAX_THREADS];
-	unsigned nt = view->nthreads > FZ_MAX_THREADS ? FZ_MAX_THREADS : view->nthreads;
 	unsigned long dropped = 0;
-
-	if (view->title != NULL)
-		fprintf(out, "%s\n", view->title);
 	for (unsigned i = 0; i < nt; i++) {
 		const struct fz_trace_buf *b = &t->buf[i];
 		uint32_t head_len = b->count < b->head ? b->count : b->head;
@@ -229,32 +220,33 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 					 .skip = fz_trace_tail_start(b) - head_len};
 		dropped += cur[i].skip;
 	}
-	if (dropped > 0)
-		fprintf(out, "(%lu events not kept; each thread's gap is marked in its column)\n", dropped);
+	return dropped;
+}
 
-	/* The seq column is as wide as the largest number it will show. */
-	uint32_t max_seq = 0;
+static unsigned view_threads(const struct fz_trace_view *view)
+{
+	return view->nthreads > FZ_MAX_THREADS ? FZ_MAX_THREADS : view->nthreads;
+}
+
+void fz_trace_measure(const struct fz_trace *t, const struct fz_trace_view *view, unsigned long *dropped,
+		      uint32_t *max_seq)
+{
+	struct cursor cur[FZ_MAX_THREADS];
+	unsigned nt = view_threads(view);
+	*dropped = open_cursors(t, nt, cur);
+	*max_seq = 0;
 	for (unsigned i = 0; i < nt; i++) {
 		const struct fz_event *last = cur[i].end > 0 ? fz_trace_at(cur[i].b, cur[i].end - 1) : NULL;
-		if (last != NULL && last->seq > max_seq)
-			max_seq = last->seq;
+		if (last != NULL && last->seq > *max_seq)
+			*max_seq = last->seq;
 	}
-	char digits[16];
-	int seq_width = snprintf(digits, sizeof digits, "%u", max_seq);
-	if (seq_width < 6)
-		seq_width = 6;
-	fprintf(out, "%*s", seq_width, "seq");
-	for (unsigned i = 0; i < nt; i++)
-		fprintf(out, " | T%-*u", COL - 1, i);
-	fputc('\n', out);
-	for (int k = 0; k < seq_width; k++)
-		fputc('-', out);
-	for (unsigned i = 0; i < nt; i++) {
-		fputs("-+-", out);
-		for (int k = 0; k < COL; k++)
-			fputc('-', out);
-	}
-	fputc('\n', out);
+}
+
+void fz_trace_walk(const struct fz_trace *t, const struct fz_trace_view *view, fz_trace_row_fn fn, void *arg)
+{
+	struct cursor cur[FZ_MAX_THREADS];
+	unsigned nt = view_threads(view);
+	open_cursors(t, nt, cur);
 
 	struct pending_row pending = {.tid = -1};
 	for (;;) {
@@ -275,22 +267,94 @@ void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, 
 		char cell[96];
 		fz_trace_describe(ev, view->g, cell, sizeof cell);
 		if (after_gap) {
-			flush_pending(out, seq_width, &pending);
-			char gap[96];
-			snprintf(gap, sizeof gap, "  ... %lu events not kept ...", (unsigned long)c->skip);
-			print_row(out, seq_width, best, "", gap);
+			emit_pending(&pending, fn, arg);
+			struct fz_trace_row gap = {.kind = FZ_ROW_GAP, .tid = best, .seq = ev->seq, .count = c->skip};
+			fn(&gap, arg);
 		} else if (pending.tid == best && strcmp(pending.cell, cell) == 0) {
 			pending.repeats++;
 			pending.last_seq = ev->seq;
+			pending.last_ev = ev;
 			continue;
 		}
-		flush_pending(out, seq_width, &pending);
+		emit_pending(&pending, fn, arg);
 		pending.tid = best;
 		pending.seq = pending.last_seq = ev->seq;
+		pending.ev = pending.last_ev = ev;
 		pending.repeats = 0;
 		snprintf(pending.cell, sizeof pending.cell, "%s", cell);
 	}
-	flush_pending(out, seq_width, &pending);
+	emit_pending(&pending, fn, arg);
+}
+
+/* ---- the text printout ------------------------------------------------------ */
+
+struct text_out {
+	FILE *out;
+	int seq_width;
+};
+
+static void print_row(FILE *out, int seq_width, int tid, const char *seq, const char *cell)
+{
+	/* Columns left of the event stay blank; nothing is printed to its
+	 * right, so rows carry no trailing spaces. */
+	fprintf(out, "%*s", seq_width, seq);
+	for (int i = 0; i < tid; i++)
+		fprintf(out, " | %-*s", COL, "");
+	fprintf(out, " | %s\n", cell);
+}
+
+static void print_text_row(const struct fz_trace_row *row, void *arg)
+{
+	const struct text_out *o = arg;
+	char seq[16], cell[96];
+	switch (row->kind) {
+	case FZ_ROW_EVENT:
+		snprintf(seq, sizeof seq, "%u", row->seq);
+		print_row(o->out, o->seq_width, row->tid, seq, row->cell);
+		break;
+	case FZ_ROW_REPEAT:
+		snprintf(cell, sizeof cell, "  (the same %lu more times, to seq %u)", row->count, row->seq);
+		print_row(o->out, o->seq_width, row->tid, "", cell);
+		break;
+	case FZ_ROW_GAP:
+		snprintf(cell, sizeof cell, "  ... %lu events not kept ...", row->count);
+		print_row(o->out, o->seq_width, row->tid, "", cell);
+		break;
+	}
+}
+
+void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, FILE *out)
+{
+	unsigned nt = view_threads(view);
+	unsigned long dropped;
+	uint32_t max_seq;
+
+	if (view->title != NULL)
+		fprintf(out, "%s\n", view->title);
+	fz_trace_measure(t, view, &dropped, &max_seq);
+	if (dropped > 0)
+		fprintf(out, "(%lu events not kept; each thread's gap is marked in its column)\n", dropped);
+
+	/* The seq column is as wide as the largest number it will show. */
+	char digits[16];
+	int seq_width = snprintf(digits, sizeof digits, "%u", max_seq);
+	if (seq_width < 6)
+		seq_width = 6;
+	fprintf(out, "%*s", seq_width, "seq");
+	for (unsigned i = 0; i < nt; i++)
+		fprintf(out, " | T%-*u", COL - 1, i);
+	fputc('\n', out);
+	for (int k = 0; k < seq_width; k++)
+		fputc('-', out);
+	for (unsigned i = 0; i < nt; i++) {
+		fputs("-+-", out);
+		for (int k = 0; k < COL; k++)
+			fputc('-', out);
+	}
+	fputc('\n', out);
+
+	struct text_out o = {out, seq_width};
+	fz_trace_walk(t, view, print_text_row, &o);
 }
 
 FZ_HARNESS_CODE_END

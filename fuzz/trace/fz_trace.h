@@ -44,6 +44,8 @@ enum fz_ev_kind {
 #define FZ_RES_NEEDZERO 2u /* decision: needs zeroing */
 #define FZ_RES_NONE 4u     /* nothing to do (no live allocation, no arena) */
 #define FZ_RES_ZERO 8u     /* zeroed memory was requested */
+/* ev->flags bits for FZ_EV_VERDICT */
+#define FZ_VERDICT_AT_REST 1u /* a check at rest failed, after every thread finished */
 
 struct fz_event {
 	uint32_t seq;
@@ -87,6 +89,41 @@ struct fz_trace_view {
 };
 /* Prints the swimlane table. */
 void fz_trace_print(const struct fz_trace *t, const struct fz_trace_view *view, FILE *out);
+
+/*
+ * The table's rows, in the order both printouts show them: the events of
+ * every thread merged by sequence number; a run of identical rows of one
+ * thread folded into its first row and one FZ_ROW_REPEAT (a run of two
+ * stays two rows); where a thread's events were not kept, one FZ_ROW_GAP
+ * before the first kept event after them.
+ */
+enum fz_trace_row_kind {
+	FZ_ROW_EVENT,  /* one event: seq, ev, cell */
+	FZ_ROW_REPEAT, /* the row above, `count` more times, the last at seq; ev the last */
+	FZ_ROW_GAP,    /* `count` events of thread tid not kept; seq: the next kept one's */
+};
+struct fz_trace_row {
+	enum fz_trace_row_kind kind;
+	int tid;
+	uint32_t seq;
+	unsigned long count;
+	const struct fz_event *ev; /* EVENT, REPEAT */
+	const char *cell;          /* EVENT, REPEAT: the event as text (fz_trace_describe) */
+};
+typedef void (*fz_trace_row_fn)(const struct fz_trace_row *row, void *arg);
+/* Calls fn on every row of view's threads, top to bottom. */
+void fz_trace_walk(const struct fz_trace *t, const struct fz_trace_view *view, fz_trace_row_fn fn, void *arg);
+/* Events not kept, over view's threads, and the largest sequence number kept. */
+void fz_trace_measure(const struct fz_trace *t, const struct fz_trace_view *view, unsigned long *dropped,
+		      uint32_t *max_seq);
+/*
+ * The same table as one self-contained HTML page (fz_trace_html.c): the
+ * title and the verdict (failed: the failing verdict, else the ok line) on
+ * top, one column per thread, the heap lock, zeroedBase's loads, CASes and
+ * stores and the failing step marked.  No network: the style is inline.
+ */
+void fz_trace_print_html(const struct fz_trace *t, const struct fz_trace_view *view, const char *verdict,
+			 bool failed, FILE *out);
 /* A heap address as "A<arena slot>:<page>" (the only way addresses are
  * ever shown, in traces and verdicts alike); returns buf. */
 const char *fz_where(const ph_geom *g, uintptr_t addr, char *buf, size_t n);

@@ -54,7 +54,7 @@ fuzz_case() {
 	# Timestamps per line: the bound is checked from the moment fuzzing
 	# starts, after the build.
 	local rc
-	(env $envs OUT="$out" WORK="$work" timeout -k 5 900 ./build.sh fuzz $flag "$SECS"; echo "exit-status $?") 2>&1 |
+	(env $envs OUT="$out" FUZZ_WORK="$work" timeout -k 5 900 ./build.sh fuzz $flag "$SECS"; echo "exit-status $?") 2>&1 |
 		while IFS= read -r line; do printf '%s %s\n' "$(date +%s)" "$line"; done >"$log"
 	rm -f "$bindir/fuzz_zz_hang"
 	rc=$(sed -n 's/^[0-9]* exit-status //p' "$log")
