@@ -274,10 +274,10 @@ merge_target() {
 
 # ---- minimize -----------------------------------------------------------
 
-# verdict_of BIN FILE: what a replay of FILE by BIN ends with: the oracle of
+# replay_verdict BIN FILE: what a replay of FILE by BIN ends with: the oracle of
 # its "==== verdict: ORACLE: ..." line, or "XSanitizer: kind" for a sanitizer
 # report without one, or EXITn for any other failure; empty when it passes.
-verdict_of() {
+replay_verdict() {
 	local log rc=0 v
 	log=$(mktemp)
 	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=0 FZ_EXPECT='' "$1" "$2" >"$log" 2>&1 || rc=$?
@@ -361,7 +361,7 @@ cmd_minimize() {
 	if [ "$target" = fuzz_schedule_freerun ]; then
 		# Free-running replays are not deterministic: minimise the same
 		# bytes under control if they fail there.
-		if [ -z "$(verdict_of "$LOCAL_OUT/asan/fuzz_schedule" "$crash")$(verdict_of "$LOCAL_OUT/fuzz_schedule" "$crash")" ]; then
+		if [ -z "$(replay_verdict "$LOCAL_OUT/asan/fuzz_schedule" "$crash")$(replay_verdict "$LOCAL_OUT/fuzz_schedule" "$crash")" ]; then
 			echo "build.sh: $crash does not fail under control (fuzz_schedule); a free-running failure is not deterministic, so it cannot be minimised" >&2
 			exit 1
 		fi
@@ -373,8 +373,8 @@ cmd_minimize() {
 	# the sanitizer report of the TSan build (how ./build.sh fuzz found it)
 	# or of the ASan build.
 	local v0 vasan vtsan judge
-	vasan=$(verdict_of "$LOCAL_OUT/asan/$target" "$crash")
-	vtsan=$(verdict_of "$LOCAL_OUT/$target" "$crash")
+	vasan=$(replay_verdict "$LOCAL_OUT/asan/$target" "$crash")
+	vtsan=$(replay_verdict "$LOCAL_OUT/$target" "$crash")
 	if [ -n "$vasan" ] && is_oracle "$vasan"; then
 		v0=$vasan judge=$LOCAL_OUT/asan/$target
 	elif [ -n "$vtsan" ]; then
@@ -402,7 +402,7 @@ cmd_minimize() {
 	local lf=$crash
 	if [ -f "$tmp/libfuzzer.bin" ]; then
 		local v1
-		v1=$(verdict_of "$judge" "$tmp/libfuzzer.bin")
+		v1=$(replay_verdict "$judge" "$tmp/libfuzzer.bin")
 		if [ "$v1" = "$v0" ]; then
 			lf=$tmp/libfuzzer.bin
 		else
@@ -419,7 +419,7 @@ cmd_minimize() {
 			echo "build.sh: structural shrinking runs schedules in-process and judges them by the oracles; '$v0' is no oracle's verdict, so libFuzzer's result stays"
 		elif "$LOCAL_OUT/schedmin" --target "${target#fuzz_}" --expect "$v0" "$lf" "$tmp/structural.bin"; then
 			local v2
-			v2=$(verdict_of "$judge" "$tmp/structural.bin")
+			v2=$(replay_verdict "$judge" "$tmp/structural.bin")
 			if [ "$v2" = "$v0" ]; then
 				final=$tmp/structural.bin
 			else
