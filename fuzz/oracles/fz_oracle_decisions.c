@@ -226,7 +226,7 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 		if (!o3_pending(d, tid, v))
 			return false;
 		t->arena = n->arena;
-		return check_bounds(d, n->arena, n->b, n->a, "a plain store", v);
+		return check_bounds(d, n->arena, n->b, n->a, "a store", v);
 	case PH_NOTE_DECIDE_END: {
 		if (!o3_pending(d, tid, v))
 			return false;
