@@ -147,19 +147,24 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 #else
 		/* Raise zeroedBase to at least arena_limit, racing with other
 		 * deciders; stop as soon as someone has raised it past us. */
-#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE
+#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE
 		unsigned failed_cas = 0;
 #endif
-		bool raising = arena_limit > zeroed_base;
-		while (raising) {
+		while (arena_limit > zeroed_base) {
 			if (cas_zeroed_base(h, ha, ai, zeroed_base, arena_limit))
 				break;
 #if PH_BUG_CAS_NO_RELOAD
 			/* FAULT cas-no-reload: retry with the stale value. */
 			continue;
 #endif
-#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE
+#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE
 			failed_cas++;
+#endif
+#if PH_BUG_RELOAD_ONCE
+			/* FAULT reload-once: only the first failure reloads; later
+			 * retries spin on the value that reload saw. */
+			if (failed_cas >= 2)
+				continue;
 #endif
 #if PH_BUG_CAS_RETRY_ONCE
 			/* FAULT cas-retry-once: a second failure is taken for a
@@ -175,6 +180,11 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 			/* FAULT overlap-check-once: only the first reload is
 			 * checked. */
 			if (failed_cas == 1 && zeroed_base <= arena_limit && zeroed_base > arena_base)
+				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
+#elif PH_BUG_OVERLAP_CHECK_UPPER_EDGE
+			/* FAULT overlap-check-upper-edge: the interval leaves out
+			 * the range's end, so a claim ending exactly there passes. */
+			if (zeroed_base < arena_limit && zeroed_base > arena_base)
 				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
 #elif PH_BUG_OVERLAP_CHECK_LOWER_EDGE
 			/* FAULT overlap-check-lower-edge: the interval includes
@@ -207,13 +217,6 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 				atomic_store_zeroed_base(ha, ai, zeroed_base, arena_limit);
 				break;
 			}
-#endif
-#if PH_BUG_CAS_UNTIL_OWN_WIN
-			/* FAULT cas-until-own-win: the exit test is not redone
-			 * after a reload, so only our own CAS ends the loop, even
-			 * when it lowers a mark a higher neighbour raised. */
-#else
-			raising = arena_limit > zeroed_base;
 #endif
 		}
 #endif
