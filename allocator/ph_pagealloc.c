@@ -88,23 +88,6 @@ void ph_pagealloc_destroy(ph_pagealloc *pa)
 	ph_ranges_destroy(&pa->in_use);
 }
 
-void ph_pagealloc_reset(ph_pagealloc *pa)
-{
-	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
-		if (pa->summary_len[l] > 0)
-			ph_os_unmap(pa->summary[l], pa->summary_len[l] * sizeof(ph_sum));
-		pa->summary_len[l] = 0;
-	}
-	for (uintptr_t ci = pa->start; ci < pa->end; ci++) {
-		ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
-		if (!PH_NULL(c))
-			memset(c, 0, sizeof *c);
-	}
-	pa->in_use.n = 0;
-	pa->search_addr = ph_pagealloc_max_search_addr(pa);
-	pa->start = pa->end = 0;
-}
-
 ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
 {
 	uintptr_t l1 = ci >> pa->chunks_l2_bits;
@@ -128,6 +111,46 @@ static void addrs_to_summary_range(const ph_pagealloc *pa, int l, uintptr_t base
 	*hi = ((limit - 1) >> pa->level_shift[l]) + 1;
 }
 
+/* Summary indices at level l that growing [base, limit) maps: whole blocks
+ * of 8 siblings, since a parent is computed from all of its children. */
+static void grown_summary_range(const ph_pagealloc *pa, int l, uintptr_t base, uintptr_t limit, size_t *lo,
+				size_t *hi)
+{
+	size_t e = (size_t)1 << pa->level_bits[l];
+	addrs_to_summary_range(pa, l, base, limit, lo, hi);
+	*lo = align_down(*lo, e);
+	*hi = align_up(*hi, e);
+}
+
+void ph_pagealloc_reset(ph_pagealloc *pa)
+{
+	/* Every summary write is for an address in a grown range (update and
+	 * grow never reach outside one), so clearing the entries of the grown
+	 * ranges leaves the levels as zero as fresh memory: cheaper than
+	 * returning the pages to the OS and faulting them in again on the
+	 * next growth.  The levels become inaccessible again, as after init. */
+	for (size_t r = 0; r < pa->in_use.n; r++) {
+		for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
+			size_t lo, hi;
+			grown_summary_range(pa, l, pa->in_use.r[r].base, pa->in_use.r[r].limit, &lo, &hi);
+			memset(&pa->summary[l][lo], 0, (hi - lo) * sizeof(ph_sum));
+		}
+	}
+	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
+		if (pa->summary_len[l] > 0)
+			ph_os_protect_none(pa->summary[l], pa->summary_len[l] * sizeof(ph_sum));
+		pa->summary_len[l] = 0;
+	}
+	for (uintptr_t ci = pa->start; ci < pa->end; ci++) {
+		ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
+		if (!PH_NULL(c))
+			memset(c, 0, sizeof *c);
+	}
+	pa->in_use.n = 0;
+	pa->search_addr = ph_pagealloc_max_search_addr(pa);
+	pa->start = pa->end = 0;
+}
+
 /* Map the summary memory that [base, limit) needs (Go: sysGrow). */
 static void summaries_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t limit)
 {
@@ -138,12 +161,7 @@ static void summaries_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t limit)
 
 	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
 		size_t lo, hi;
-		addrs_to_summary_range(pa, l, base, limit, &lo, &hi);
-		/* Whole blocks of 8: a parent summary is computed from all of
-		 * its children, so they must all be readable. */
-		size_t e = (size_t)1 << pa->level_bits[l];
-		lo = align_down(lo, e);
-		hi = align_up(hi, e);
+		grown_summary_range(pa, l, base, limit, &lo, &hi);
 		if (hi > pa->summary_len[l])
 			pa->summary_len[l] = hi;
 		uintptr_t from = align_down(lo * sizeof(ph_sum), ph_os_page_size());

@@ -57,9 +57,11 @@ typedef struct ph_pagealloc {
 /* Returns NULL, or a sentence explaining why the reservation failed. */
 const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g);
 void ph_pagealloc_destroy(ph_pagealloc *pa);
-/* Back to the state right after init, keeping the reservations: summary
- * memory is returned to the OS and made inaccessible again, chunk bitmaps
- * are cleared.  Requires exclusive access. */
+/* Back to the state right after init, keeping the reservations: the
+ * summaries of every grown range and the chunk bitmaps are cleared, and the
+ * summary levels are made inaccessible again (their pages stay populated,
+ * so the next growth does not fault them in anew).  Requires exclusive
+ * access. */
 void ph_pagealloc_reset(ph_pagealloc *pa);
 
 static inline uintptr_t ph_chunk_index(const ph_geom *g, uintptr_t addr) { return addr >> ph_log_chunk_bytes(g); }

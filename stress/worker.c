@@ -110,7 +110,7 @@ static void op_alloc(struct st_run *r, struct st_worker *w, uintptr_t n, bool ze
 	size_t len = bytes_of(r, n);
 	if ((!s.needzero || zero) && !fz_check_zero(g, s.base, p, len, id, zero, &v))
 		st_worker_fail(r, w, &v, NULL);
-	fz_fill_pattern(p, len, id, 0);
+	fz_fill_pattern(g, p, len, id, 0);
 	w->live[w->nlive++] = (struct fz_live){s.base, n, id, 0};
 	BUMP(w, allocs, 1);
 	BUMP(w, pages_allocated, n);
@@ -168,7 +168,7 @@ static void op_write(struct st_run *r, struct st_worker *w)
 	trace_op(r, w, (struct fz_event){.sub = FZ_OP_WRITE, .id = l->id, .base = l->base, .npages = l->npages});
 	check_contents(r, w, l);
 	l->tag++;
-	fz_fill_pattern(ph_heap_ptr(r->heap, l->base), bytes_of(r, l->npages), l->id, l->tag);
+	fz_fill_pattern(r->g, ph_heap_ptr(r->heap, l->base), bytes_of(r, l->npages), l->id, l->tag);
 	BUMP(w, writes, 1);
 }
 

@@ -47,19 +47,30 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
 #define FZ_PAGE_FREED 1u /* handed out once, now free (dirty) */
 /* values >= 2: in use by allocation number value - 2 */
 
-/* Pages are indexed from the heap's first arena slot.  Entries are
- * accessed with relaxed atomics so concurrent threads may update them
- * without creating happens-before edges. */
+/*
+ * Pages are indexed from the heap's first arena slot.  Besides each page's
+ * state the shadow keeps two bitmaps, one bit per page, so that at-rest
+ * checks and the reset work a word (64 pages) at a time:
+ *   used  the page was handed out since the last reset (state != NEVER);
+ *   live  the page belongs to a live allocation (state >= 2).
+ * Every field is accessed with relaxed atomics, so concurrent threads may
+ * update it without creating happens-before edges.  Invariants at rest:
+ * live is a subset of used; used bits, and non-NEVER states, lie only in
+ * words below `touched`.
+ */
 struct fz_shadow {
 	uint32_t *state;
-	size_t npages;
+	uint64_t *used, *live; /* nwords words each */
+	size_t npages, nwords;
 	uintptr_t vbase;
 	unsigned page_shift;
-	size_t touched; /* pages below this index may be non-NEVER */
+	size_t touched; /* words below this index may be non-zero (only grows until a reset) */
 };
 
 bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g);
 void fz_shadow_free(struct fz_shadow *s);
+/* Back to "nothing handed out"; costs what the last run touched.  No
+ * thread may be using the shadow. */
 void fz_shadow_reset(struct fz_shadow *s);
 /* O1: marks the pages in use by allocation id; false if any was in use. */
 bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, uint32_t id,
@@ -74,13 +85,20 @@ void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t
 				 void *arg);
 /* In-use owner id of a page, or -1. */
 long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr);
+/* Live bits of the 64 pages from addr (64-page aligned from the heap's
+ * first slot): bit i set when page i belongs to a live allocation. */
+uint64_t fz_shadow_live_word(const struct fz_shadow *s, uintptr_t addr);
 
-/* ---- real memory (Z1 and O1's content check) ---- */
+/* ---- real memory (Z1 and O1's content check) ----
+ * Each checks or writes every byte in a pass the sanitizers do not
+ * instrument, announcing one access per page to ThreadSanitizer, so TSan
+ * still sees two owners of one page race (fz_bulk.h). */
 
 /* Z1: false if [p, p+n) holds a non-zero byte. */
 bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		   bool requested, struct fz_verdict *v);
-void fz_fill_pattern(void *p, size_t n, uint32_t id, uint32_t tag);
+/* O1: writes pattern (id, tag) over [p, p+n), n a multiple of 8. */
+void fz_fill_pattern(const ph_geom *g, void *p, size_t n, uint32_t id, uint32_t tag);
 /* O1: false if [p, p+n) no longer holds pattern (id, tag). */
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		      uint32_t tag, struct fz_verdict *v);

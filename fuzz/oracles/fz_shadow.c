@@ -1,0 +1,204 @@
+/*
+ * fz_shadow.c - the page shadow: every page's history since the last reset
+ * (O1's "no page handed out while in use", Z2's "used before", HEAP's
+ * owners).  See struct fz_shadow in fz_oracle.h for the layout.
+ *
+ * Cost: a hand-out or release is per page (each page's state changes); a
+ * question about a range, the at-rest walk and the reset work on the used
+ * and live bitmaps a word of 64 pages at a time, and the reset visits only
+ * the words below `touched`, so an input pays for what it used, not for
+ * the size of the heap.
+ *
+ * Concurrency: free-running threads hand out and release at the same time,
+ * so every access is a relaxed atomic.  A page's state changes by CAS (the
+ * overlap check); its bits change after its state, by fetch_or/fetch_and
+ * on the word.  The reset and the at-rest readers run while no thread does.
+ */
+#include <string.h>
+
+#include "fz_oracle.h"
+#include "fz_trace.h"
+#include "ph_os.h"
+#include "fz_sanitizer.h"
+
+FZ_HARNESS_CODE_BEGIN
+
+bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
+{
+	s->npages = (size_t)g->max_arenas * ph_arena_pages(g);
+	s->nwords = (s->npages + 63) / 64;
+	s->state = ph_os_alloc(s->npages * sizeof *s->state);
+	s->used = ph_os_alloc(2 * s->nwords * sizeof *s->used);
+	s->live = s->used != NULL ? s->used + s->nwords : NULL;
+	s->vbase = g->heap_vbase;
+	s->page_shift = g->page_shift;
+	s->touched = 0;
+	if (s->state == NULL || s->used == NULL) {
+		fz_shadow_free(s);
+		return false;
+	}
+	return true;
+}
+
+void fz_shadow_free(struct fz_shadow *s)
+{
+	if (s->state != NULL)
+		ph_os_free(s->state, s->npages * sizeof *s->state);
+	if (s->used != NULL)
+		ph_os_free(s->used, 2 * s->nwords * sizeof *s->used);
+	s->state = NULL;
+	s->used = s->live = NULL;
+}
+
+void fz_shadow_reset(struct fz_shadow *s)
+{
+	for (size_t w = 0; w < s->touched; w++) {
+		if (s->used[w] == 0)
+			continue;
+		size_t first = w * 64, n = s->npages - first < 64 ? s->npages - first : 64;
+		memset(&s->state[first], 0, n * sizeof *s->state);
+		s->used[w] = 0;
+		s->live[w] = 0;
+	}
+	s->touched = 0;
+}
+
+static size_t index_of(const struct fz_shadow *s, uintptr_t addr)
+{
+	return (addr - s->vbase) >> s->page_shift;
+}
+
+static void note_touched(struct fz_shadow *s, size_t end_word)
+{
+	size_t t = __atomic_load_n(&s->touched, __ATOMIC_RELAXED);
+	while (t < end_word && !__atomic_compare_exchange_n(&s->touched, &t, end_word, true, __ATOMIC_RELAXED,
+							    __ATOMIC_RELAXED))
+		;
+}
+
+/* Bits of word w covering pages [first, first + n). */
+static uint64_t mask_in_word(size_t w, size_t first, size_t n)
+{
+	size_t lo = first > w * 64 ? first - w * 64 : 0;
+	size_t hi = first + n < (w + 1) * 64 ? first + n - w * 64 : 64;
+	if (hi <= lo)
+		return 0;
+	uint64_t upto = hi == 64 ? ~0ull : (1ull << hi) - 1;
+	return upto & ~((1ull << lo) - 1);
+}
+
+/* Clips [first, first + n) to the shadow; returns the clipped count. */
+static size_t clip(const struct fz_shadow *s, size_t first, uintptr_t n)
+{
+	if (first >= s->npages)
+		return 0;
+	return n < s->npages - first ? (size_t)n : s->npages - first;
+}
+
+bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, uint32_t id,
+			const ph_geom *g, struct fz_verdict *v)
+{
+	size_t first = index_of(s, base);
+	char at[32];
+	if (first >= s->npages || npages > s->npages - first)
+		return fz_fail_verdict(v, "O1", "allocation #%u at %s+%lu lies outside the heap", id,
+				       fz_where(g, base, at, sizeof at), (unsigned long)npages);
+	/* Used first: even when the overlap check fails half-way, every
+	 * state changed below is covered by a used bit, which the reset needs. */
+	note_touched(s, (first + npages + 63) / 64);
+	for (size_t w = first / 64; w * 64 < first + npages; w++)
+		__atomic_fetch_or(&s->used[w], mask_in_word(w, first, npages), __ATOMIC_RELAXED);
+	for (uintptr_t i = 0; i < npages; i++) {
+		uint32_t old = __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED);
+		for (;;) {
+			if (old >= 2)
+				return fz_fail_verdict(v, "O1",
+						       "page %s handed out to allocation #%u while allocation #%u still uses it",
+						       fz_where(g, base + (i << g->page_shift), at, sizeof at), id,
+						       old - 2);
+			if (__atomic_compare_exchange_n(&s->state[first + i], &old, id + 2, false,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				break;
+		}
+	}
+	for (size_t w = first / 64; w * 64 < first + npages; w++)
+		__atomic_fetch_or(&s->live[w], mask_in_word(w, first, npages), __ATOMIC_RELAXED);
+	return true;
+}
+
+void fz_shadow_release(struct fz_shadow *s, uintptr_t base, uintptr_t npages)
+{
+	size_t first = index_of(s, base);
+	size_t n = clip(s, first, npages);
+	for (size_t i = 0; i < n; i++)
+		__atomic_store_n(&s->state[first + i], FZ_PAGE_FREED, __ATOMIC_RELAXED);
+	for (size_t w = first / 64; w * 64 < first + n; w++)
+		__atomic_fetch_and(&s->live[w], ~mask_in_word(w, first, n), __ATOMIC_RELAXED);
+}
+
+bool fz_shadow_any_used(const struct fz_shadow *s, uintptr_t base, uintptr_t npages)
+{
+	size_t first = index_of(s, base);
+	size_t n = clip(s, first, npages);
+	for (size_t w = first / 64; w * 64 < first + n; w++)
+		if (__atomic_load_n(&s->used[w], __ATOMIC_RELAXED) & mask_in_word(w, first, n))
+			return true;
+	return false;
+}
+
+uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintptr_t npages)
+{
+	size_t first = index_of(s, base);
+	size_t n = clip(s, first, npages);
+	uintptr_t used = 0;
+	for (size_t w = first / 64; w * 64 < first + n; w++)
+		used += (uintptr_t)__builtin_popcountll(__atomic_load_n(&s->used[w], __ATOMIC_RELAXED) &
+							mask_in_word(w, first, n));
+	return n - used;
+}
+
+void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t base, uintptr_t npages, void *arg),
+				 void *arg)
+{
+	size_t end = __atomic_load_n(&s->touched, __ATOMIC_RELAXED);
+	size_t run = 0, len = 0; /* the run being built: pages [run, run + len) */
+	for (size_t w = 0; w < end; w++) {
+		uint64_t bits = __atomic_load_n(&s->used[w], __ATOMIC_RELAXED);
+		while (bits != 0) {
+			unsigned lo = (unsigned)__builtin_ctzll(bits);
+			uint64_t from_lo = bits >> lo;
+			unsigned n = ~from_lo == 0 ? 64 - lo : (unsigned)__builtin_ctzll(~from_lo);
+			size_t page = w * 64 + lo;
+			if (len > 0 && run + len == page) {
+				len += n;
+			} else {
+				if (len > 0)
+					fn(s->vbase + ((uintptr_t)run << s->page_shift), len, arg);
+				run = page;
+				len = n;
+			}
+			bits = lo + n >= 64 ? 0 : bits & ~((1ull << (lo + n)) - 1);
+		}
+	}
+	if (len > 0)
+		fn(s->vbase + ((uintptr_t)run << s->page_shift), len, arg);
+}
+
+long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr)
+{
+	size_t i = index_of(s, addr);
+	if (i >= s->npages)
+		return -1;
+	uint32_t st = __atomic_load_n(&s->state[i], __ATOMIC_RELAXED);
+	return st >= 2 ? (long)(st - 2) : -1;
+}
+
+uint64_t fz_shadow_live_word(const struct fz_shadow *s, uintptr_t addr)
+{
+	size_t i = index_of(s, addr);
+	if (i >= s->npages)
+		return 0;
+	return __atomic_load_n(&s->live[i / 64], __ATOMIC_RELAXED);
+}
+
+FZ_HARNESS_CODE_END
