@@ -6,9 +6,12 @@
  * and UBSan instrumentation (coverage is off for the whole file, as for all
  * harness code) and are never inlined into instrumented callers.  Their
  * loops are word loops, not memcmp/memset: a libc call would go through
- * the sanitizers' interceptors, which check the whole range anyway.  The
- * per-page announcement is an explicit call of TSan's own entry point for
- * a 1-byte access, which records this function as the accessor.
+ * the sanitizers' interceptors, which check the whole range anyway.  They
+ * take four words a step (a page is at least 64 bytes), and look at single
+ * words and bytes only to locate a mismatch or for memory that is not
+ * word aligned (test buffers).  The per-page announcement is an explicit
+ * call of TSan's entry point for a 1-byte access, which records the pass
+ * as the accessor; it touches TSan's shadow, not the page.
  * fz_bulk_zero is the exception: a memset run inside a TSan ignore region.
  */
 #include "fz_bulk.h"
@@ -39,45 +42,32 @@ void __tsan_write1(void *addr);
 
 /* Macros, not functions: an instrumented helper would not be inlined into
  * the uninstrumented passes. */
-#define WORDS_OK(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % 8 == 0)
+#define BYTE_OF(word, i) ((unsigned char)((word) >> (8 * ((i) % 8))))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-FZ_BULK size_t fz_bulk_first_nonzero(const void *p, size_t n, size_t page)
+/* Whole words, four a step, a page at a time: p word aligned, pages a
+ * multiple of 32 bytes. */
+#define BY_WORDS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % 32 == 0)
+
+FZ_BULK size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect)
 {
 	const unsigned char *b = p;
+	int words = BY_WORDS(p, page);
 	for (size_t off = 0; off < n; off += page) {
 		size_t end = MIN(n, off + page), i = off;
 		SEEN_READ(b + off);
-		if (WORDS_OK(p, page)) {
+		if (words) {
 			const uint64_t *w = (const uint64_t *)(b + off);
 			size_t k = 0, nw = (end - off) / 8;
-			while (k < nw && w[k] == 0)
+			while (k + 4 <= nw && ((w[k] ^ expect) | (w[k + 1] ^ expect) | (w[k + 2] ^ expect) |
+					       (w[k + 3] ^ expect)) == 0)
+				k += 4;
+			while (k < nw && w[k] == expect)
 				k++;
 			i = off + k * 8; /* the byte loop finds the byte in word k */
 		}
 		for (; i < end; i++)
-			if (b[i] != 0)
-				return i;
-	}
-	return n;
-}
-
-FZ_BULK size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t word)
-{
-	const unsigned char *b = p;
-	const unsigned char *wb = (const unsigned char *)&word;
-	for (size_t off = 0; off < n; off += page) {
-		size_t end = MIN(n, off + page), i = off;
-		SEEN_READ(b + off);
-		if (WORDS_OK(p, page)) {
-			const uint64_t *w = (const uint64_t *)(b + off);
-			size_t k = 0, nw = (end - off) / 8;
-			while (k < nw && w[k] == word)
-				k++;
-			i = off + k * 8;
-		}
-		for (; i < end; i++)
-			if (b[i] != wb[i % 8])
+			if (b[i] != BYTE_OF(expect, i))
 				return i;
 	}
 	return n;
@@ -86,20 +76,63 @@ FZ_BULK size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint
 FZ_BULK void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word)
 {
 	unsigned char *b = p;
-	const unsigned char *wb = (const unsigned char *)&word;
+	int words = BY_WORDS(p, page);
 	for (size_t off = 0; off < n; off += page) {
 		size_t end = MIN(n, off + page), i = off;
 		SEEN_WRITE(b + off);
-		if (WORDS_OK(p, page)) {
+		if (words) {
 			uint64_t *w = (uint64_t *)(b + off);
-			size_t nw = (end - off) / 8;
-			for (size_t k = 0; k < nw; k++)
+			size_t nw = (end - off) / 8, k = 0;
+			for (; k + 4 <= nw; k += 4) {
+				w[k] = word;
+				w[k + 1] = word;
+				w[k + 2] = word;
+				w[k + 3] = word;
+			}
+			for (; k < nw; k++)
 				w[k] = word;
 			i = off + nw * 8;
 		}
 		for (; i < end; i++)
-			b[i] = wb[i % 8];
+			b[i] = BYTE_OF(word, i);
 	}
+}
+
+FZ_BULK size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word)
+{
+	unsigned char *b = p;
+	int words = BY_WORDS(p, page);
+	for (size_t off = 0; off < n; off += page) {
+		size_t end = MIN(n, off + page), i = off;
+		SEEN_WRITE(b + off);
+		if (words) {
+			uint64_t *w = (uint64_t *)(b + off);
+			size_t k = 0, nw = (end - off) / 8;
+			for (; k + 4 <= nw; k += 4) {
+				if (((w[k] ^ expect) | (w[k + 1] ^ expect) | (w[k + 2] ^ expect) | (w[k + 3] ^ expect)) != 0)
+					break;
+				w[k] = word;
+				w[k + 1] = word;
+				w[k + 2] = word;
+				w[k + 3] = word;
+			}
+			for (; k < nw && w[k] == expect; k++)
+				w[k] = word;
+			i = off + k * 8;
+			if (k < nw) {
+				/* Word k differs: name its first differing byte. */
+				while (b[i] == BYTE_OF(expect, i))
+					i++;
+				return i;
+			}
+		}
+		for (; i < end; i++) {
+			if (b[i] != BYTE_OF(expect, i))
+				return i;
+			b[i] = BYTE_OF(word, i);
+		}
+	}
+	return n;
 }
 
 void fz_bulk_zero(void *p, size_t n)

@@ -17,14 +17,16 @@
  * every page, as the pass reaches it -- and two owners of one page (or an
  * owner and the allocator's own zeroing memset) still form a race that
  * TSan reports (tests/test_canary.c, canary/overlap-visible-to-tsan).
+ * A pass that writes announces a write, which conflicts with any access.
  *
  * MemorySanitizer keeps its instrumentation on these passes: an
  * uninstrumented fill would leave the pattern "uninitialised" in MSan's
  * shadow and the next check would report it.
  *
+ * Patterns are an 8-byte word repeated from p on: byte i of a region holds
+ * byte i % 8 of the word.  page is the heap's page size, a power of two.
  * None of these functions synchronises; the caller owns the memory (or, for
- * a racing bug, believes it does).  page is the heap's page size, a power
- * of two.
+ * a racing bug, believes it does).
  */
 #ifndef FZ_BULK_H
 #define FZ_BULK_H
@@ -32,13 +34,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Index of the first byte of p[0..n) that is not zero, or n. */
-size_t fz_bulk_first_nonzero(const void *p, size_t n, size_t page);
-/* Index of the first byte of p[0..n) that differs from the 8-byte word
- * `word` repeated (byte i compared with byte i % 8 of word), or n. */
-size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t word);
-/* Fills p[0..n) with `word` repeated the same way. */
+/* Index of the first byte of p[0..n) that differs from pattern `expect`,
+ * or n. */
+size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect);
+/* Fills p[0..n) with pattern `word`. */
 void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word);
+/* Checks p[0..n) against pattern `expect` and rewrites it with pattern
+ * `word` in the same pass.  Returns n when every byte matched (all of
+ * p[0..n) now holds `word`), else the index of the first mismatch: the
+ * bytes before its 8-byte word hold `word`, it and the rest are untouched. */
+size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word);
 /* Clears p[0..n), unseen by ThreadSanitizer (other sanitizers see a
  * memset): for the harness's clean-up between inputs, when no schedule
  * thread runs and there is no race to find. */

@@ -102,6 +102,15 @@ void fz_fill_pattern(const ph_geom *g, void *p, size_t n, uint32_t id, uint32_t 
 /* O1: false if [p, p+n) no longer holds pattern (id, tag). */
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		      uint32_t tag, struct fz_verdict *v);
+/* fz_check_zero, then (when it holds) fz_fill_pattern with tag 0, in one
+ * pass over the memory: what a fresh allocation gets.  On a Z1 failure the
+ * memory is left partly rewritten; the verdict names the original byte. */
+bool fz_check_zero_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, bool requested,
+			     struct fz_verdict *v);
+/* fz_check_pattern with tag, then (when it holds) fz_fill_pattern with
+ * new_tag, in one pass: what a write to a live allocation does. */
+bool fz_check_pattern_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, uint32_t tag,
+				uint32_t new_tag, struct fz_verdict *v);
 
 /* ---- decisions: Z2, Z3, O2, O3 from the allocator's notes ---- */
 

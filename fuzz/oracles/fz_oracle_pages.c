@@ -28,17 +28,25 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
 	return false;
 }
 
-bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
-		   bool requested, struct fz_verdict *v)
+static bool zero_verdict(const ph_geom *g, uintptr_t base, const void *p, size_t n, size_t bad, uint32_t id,
+			 bool requested, struct fz_verdict *v)
 {
-	size_t bad = fz_bulk_first_nonzero(p, n, ph_page_size(g));
-	if (bad == n)
-		return true;
 	char at[32], pg[32];
 	return fz_fail_verdict(v, "Z1",
 			       "allocation #%u at %s+%lu was handed out %s, but byte %zu (page %s) is 0x%02x",
 			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift),
 			       requested ? "as zeroed on request" : "as not needing zeroing", bad,
+			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
+			       ((const unsigned char *)p)[bad]);
+}
+
+static bool pattern_verdict(const ph_geom *g, uintptr_t base, const void *p, size_t n, size_t bad, uint32_t id,
+			    struct fz_verdict *v)
+{
+	char at[32], pg[32];
+	return fz_fail_verdict(v, "O1",
+			       "contents of allocation #%u at %s+%lu changed while it was live: byte %zu (page %s) is 0x%02x",
+			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift), bad,
 			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
 			       ((const unsigned char *)p)[bad]);
 }
@@ -49,24 +57,37 @@ static uint64_t pattern_word(uint32_t id, uint32_t tag)
 	return 0xA500000000000000ull | ((uint64_t)(tag & 0xFFFF) << 32) | (uint64_t)id << 1 | 1;
 }
 
+bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
+		   bool requested, struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_first_mismatch(p, n, ph_page_size(g), 0);
+	return bad == n || zero_verdict(g, base, p, n, bad, id, requested, v);
+}
+
 void fz_fill_pattern(const ph_geom *g, void *p, size_t n, uint32_t id, uint32_t tag)
 {
-	uint64_t word = pattern_word(id, tag);
-	fz_bulk_fill(p, n, ph_page_size(g), word);
+	fz_bulk_fill(p, n, ph_page_size(g), pattern_word(id, tag));
 }
 
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		      uint32_t tag, struct fz_verdict *v)
 {
 	size_t bad = fz_bulk_first_mismatch(p, n, ph_page_size(g), pattern_word(id, tag));
-	if (bad == n)
-		return true;
-	char at[32], pg[32];
-	return fz_fail_verdict(v, "O1",
-			       "contents of allocation #%u at %s+%lu changed while it was live: byte %zu (page %s) is 0x%02x",
-			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift), bad,
-			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
-			       ((const unsigned char *)p)[bad]);
+	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
+}
+
+bool fz_check_zero_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, bool requested,
+			     struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_replace(p, n, ph_page_size(g), 0, pattern_word(id, 0));
+	return bad == n || zero_verdict(g, base, p, n, bad, id, requested, v);
+}
+
+bool fz_check_pattern_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, uint32_t tag,
+				uint32_t new_tag, struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_replace(p, n, ph_page_size(g), pattern_word(id, tag), pattern_word(id, new_tag));
+	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
 }
 
 FZ_HARNESS_CODE_END

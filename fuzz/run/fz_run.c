@@ -152,9 +152,12 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	void *p = ph_heap_ptr(r->heap, s.base);
 	if (!fz_shadow_hand_out(&r->shadow, s.base, op->n, t->pending_id, g, &v))
 		fail_here(r, t, &v);
-	if ((!s.needzero || op->zero) && !fz_check_zero(g, s.base, p, len, t->pending_id, op->zero, &v))
-		fail_here(r, t, &v);
-	fz_fill_pattern(g, p, len, t->pending_id, 0);
+	if (!s.needzero || op->zero) {
+		if (!fz_check_zero_then_fill(g, s.base, p, len, t->pending_id, op->zero, &v))
+			fail_here(r, t, &v);
+	} else {
+		fz_fill_pattern(g, p, len, t->pending_id, 0);
+	}
 	t->live[t->nlive++] = (struct fz_live){s.base, op->n, t->pending_id, 0};
 	__atomic_fetch_add(&r->out.allocs, 1, __ATOMIC_RELAXED);
 	trace_op(r, t, &(struct fz_event){.kind = FZ_EV_RESULT, .sub = FZ_OP_ALLOC, .id = t->pending_id,
@@ -203,12 +206,14 @@ static void op_free(struct fz_runner *r, struct fz_tctx *t, const struct fz_op *
 
 static void op_write(struct fz_runner *r, struct fz_tctx *t, const struct fz_op *op)
 {
+	struct fz_verdict v;
 	struct fz_live *l = select_live(r, t, op);
 	if (l == NULL)
 		return;
-	check_contents(r, t, l);
+	if (!fz_check_pattern_then_fill(r->g, l->base, ph_heap_ptr(r->heap, l->base),
+					(size_t)l->npages << r->g->page_shift, l->id, l->tag, l->tag + 1, &v))
+		fail_here(r, t, &v);
 	l->tag++;
-	fz_fill_pattern(r->g, ph_heap_ptr(r->heap, l->base), (size_t)l->npages << r->g->page_shift, l->id, l->tag);
 }
 
 /* Resolves a claim's arena selector against the arenas that exist now:
