@@ -82,8 +82,10 @@ void ph_heap_destroy(ph_heap *h);
 void ph_heap_reset(ph_heap *h);
 /* The same, for a caller that has already zeroed every heap page it ever
  * wrote (a harness that knows exactly which pages it touched): the arenas
- * are unmapped without returning their memory to the OS, so the next run
- * does not pay a page fault per page. */
+ * are forgotten but stay mapped, so the next run pays neither a page fault
+ * nor a protection change per page.  An access to an arena that has not
+ * been created again therefore no longer faults: such a caller checks the
+ * spans it is given against the arenas that exist (ph_heap_arena). */
 void ph_heap_reset_prezeroed(ph_heap *h);
 const ph_geom *ph_heap_geom(const ph_heap *h);
 const ph_heap_options *ph_heap_options_of(const ph_heap *h);

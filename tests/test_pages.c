@@ -10,6 +10,8 @@
  *    (even after an overlap check failed half-way);
  *  - the word-by-word HEAP walk gives the verdict, sentence for sentence,
  *    that a page-by-page walk gives, on random heaps with planted faults;
+ *  - a span is checked against the arenas that exist, since the harness's
+ *    reset leaves forgotten arenas mapped;
  *  - the page allocator's reset leaves summaries and bitmaps exactly as a
  *    fresh page allocator has them;
  *  - the runner's reset leaves every page an input wrote zero for the next.
@@ -155,12 +157,13 @@ static void collect_run(uintptr_t base, uintptr_t npages, void *arg)
 	r->n++;
 }
 
-static void test_shadow_bitmaps(void)
+static void test_shadow_bitmaps(const void *concurrent)
 {
 	struct fz_verdict v;
 	if (shadow.state == NULL && !fz_shadow_init(&shadow, g))
 		abort();
 	fz_shadow_reset(&shadow);
+	shadow.concurrent = *(const bool *)concurrent;
 	CHECK(fz_shadow_hand_out(&shadow, pg(60), 10, 1, g, &v));  /* 60..69, across a word */
 	CHECK(fz_shadow_hand_out(&shadow, pg(70), 60, 2, g, &v));  /* 70..129, across two */
 	CHECK(fz_shadow_hand_out(&shadow, pg(200), 1, 3, g, &v));
@@ -198,12 +201,13 @@ static void test_shadow_bitmaps(void)
 
 /* An overlap check that fails half-way has changed some states; the reset
  * must still find and clear every one of them. */
-static void test_shadow_reset_after_overlap(void)
+static void test_shadow_reset_after_overlap(const void *concurrent)
 {
 	struct fz_verdict v;
 	if (shadow.state == NULL && !fz_shadow_init(&shadow, g))
 		abort();
 	fz_shadow_reset(&shadow);
+	shadow.concurrent = *(const bool *)concurrent;
 	CHECK(fz_shadow_hand_out(&shadow, pg(1000), 1, 1, g, &v));
 	CHECK(!fz_shadow_hand_out(&shadow, pg(990), 100, 2, g, &v));
 	CHECK_MSG(strstr(v.msg, "page A0:1000 handed out to allocation #2 while allocation #1 still uses it") != NULL,
@@ -376,6 +380,32 @@ static void test_heap_two_caches(void)
 	ph_heap_destroy(h);
 }
 
+/* Forgotten arenas stay mapped after the harness's reset, so spans are
+ * checked against the arenas that exist. */
+static void test_span_in_arenas(void)
+{
+	char err[128];
+	struct fz_verdict v;
+	ph_heap_options opt = {.use_page_cache = false};
+	ph_heap *h = ph_heap_create(g, &opt, err, sizeof err);
+	CHECK(h != NULL);
+	if (h == NULL)
+		return;
+	uintptr_t ap = ph_arena_pages(g);
+	CHECK(ph_heap_grow(h, 512, 0)); /* arena slot 0 */
+	CHECK(fz_span_in_arenas(h, pg(0), ap, 1, &v));
+	CHECK(!fz_span_in_arenas(h, pg(ap - 1), 2, 2, &v));
+	CHECK_MSG(strstr(v.msg, "allocation #2 at A0:2047+2 reaches arena slot 1, which does not exist") != NULL,
+		  "message: %s", v.msg);
+	CHECK(!fz_span_in_arenas(h, g->heap_vbase - ph_page_size(g), 1, 3, &v)); /* below the first slot */
+	CHECK(!fz_span_in_arenas(h, pg(ap * g->max_arenas), 1, 4, &v)); /* past the last */
+	ph_heap_reset_prezeroed(h);
+	CHECK(!fz_span_in_arenas(h, pg(0), 1, 5, &v)); /* forgotten */
+	CHECK(ph_heap_grow(h, 512, 1));                  /* slot 1 this time */
+	CHECK(!fz_span_in_arenas(h, pg(0), 1, 6, &v) && fz_span_in_arenas(h, pg(ap), 1, 7, &v));
+	ph_heap_destroy(h);
+}
+
 /* ---- page allocator reset ------------------------------------------------- */
 
 /* Summaries and bitmaps of two page allocators that grew the same ranges. */
@@ -464,10 +494,16 @@ int main(int argc, char **argv)
 	ph_test_init(argc, argv);
 	ph_test_run("pages/bulk-passes-match-byte-loops", test_bulk_passes);
 	ph_test_run("pages/fused-oracle-passes", test_fused_oracles);
-	ph_test_run("pages/shadow-bitmaps", test_shadow_bitmaps);
-	ph_test_run("pages/shadow-reset-after-failed-overlap-check", test_shadow_reset_after_overlap);
+	static const bool concurrent = true, controlled = false;
+	ph_test_run_arg("pages/shadow-bitmaps/concurrent", test_shadow_bitmaps, &concurrent);
+	ph_test_run_arg("pages/shadow-bitmaps/one-thread-at-a-time", test_shadow_bitmaps, &controlled);
+	ph_test_run_arg("pages/shadow-reset-after-failed-overlap-check/concurrent", test_shadow_reset_after_overlap,
+			&concurrent);
+	ph_test_run_arg("pages/shadow-reset-after-failed-overlap-check/one-thread-at-a-time",
+			test_shadow_reset_after_overlap, &controlled);
 	ph_test_run("pages/heap-word-walk-matches-page-walk", test_heap_word_walk);
 	ph_test_run("pages/heap-page-in-two-caches", test_heap_two_caches);
+	ph_test_run("pages/span-in-existing-arenas", test_span_in_arenas);
 	ph_test_run("pages/pagealloc-reset-equals-fresh", test_pagealloc_reset);
 	ph_test_run("pages/runner-reset-leaves-fresh-memory", test_runner_reset);
 	if (shadow.state != NULL)

@@ -2,9 +2,9 @@
  * fz_bulk.c - bulk memory passes hidden from the sanitizers, announcing one
  * access per page to ThreadSanitizer (see fz_bulk.h for why).
  *
- * FZ_BULK functions are compiled without ThreadSanitizer, AddressSanitizer
- * and UBSan instrumentation (coverage is off for the whole file, as for all
- * harness code) and are never inlined into instrumented callers.  Their
+ * The passes are FZ_UNINSTRUMENTED (fz_sanitizer.h): no ThreadSanitizer,
+ * AddressSanitizer or UBSan instrumentation (coverage is off for the whole
+ * file, as for all harness code), never inlined into instrumented callers.  Their
  * loops are word loops, not memcmp/memset: a libc call would go through
  * the sanitizers' interceptors, which check the whole range anyway.  They
  * take four words a step (a page is at least 64 bytes), and look at single
@@ -21,14 +21,6 @@
 #include "fz_sanitizer.h"
 
 FZ_HARNESS_CODE_BEGIN
-
-#if defined(__clang__)
-#define FZ_BULK __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
-#elif defined(__GNUC__) && __GNUC__ >= 8
-#define FZ_BULK __attribute__((no_sanitize("address,thread,undefined"), noinline))
-#else
-#define FZ_BULK __attribute__((noinline))
-#endif
 
 #ifdef FZ_TSAN
 void __tsan_read1(void *addr);
@@ -49,7 +41,7 @@ void __tsan_write1(void *addr);
  * multiple of 32 bytes. */
 #define BY_WORDS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % 32 == 0)
 
-FZ_BULK size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect)
+FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect)
 {
 	const unsigned char *b = p;
 	int words = BY_WORDS(p, page);
@@ -73,7 +65,7 @@ FZ_BULK size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint
 	return n;
 }
 
-FZ_BULK void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word)
+FZ_UNINSTRUMENTED void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word)
 {
 	unsigned char *b = p;
 	int words = BY_WORDS(p, page);
@@ -98,7 +90,7 @@ FZ_BULK void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word)
 	}
 }
 
-FZ_BULK size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word)
+FZ_UNINSTRUMENTED size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word)
 {
 	unsigned char *b = p;
 	int words = BY_WORDS(p, page);

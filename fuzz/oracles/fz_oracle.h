@@ -53,10 +53,13 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
  * checks and the reset work a word (64 pages) at a time:
  *   used  the page was handed out since the last reset (state != NEVER);
  *   live  the page belongs to a live allocation (state >= 2).
- * Every field is accessed with relaxed atomics, so concurrent threads may
- * update it without creating happens-before edges.  Invariants at rest:
- * live is a subset of used; used bits, and non-NEVER states, lie only in
- * words below `touched`.
+ * When `concurrent` (free-running threads, stress workers; the default)
+ * every field is accessed with relaxed atomics, so threads may update it at
+ * the same time without creating happens-before edges.  Otherwise (a
+ * controlled schedule: one thread at a time) per-page states are read and
+ * written in plain, uninstrumented loops, like the harness's other
+ * bookkeeping.  Invariants at rest: live is a subset of used; used bits,
+ * and non-NEVER states, lie only in words below `touched`.
  */
 struct fz_shadow {
 	uint32_t *state;
@@ -64,6 +67,7 @@ struct fz_shadow {
 	size_t npages, nwords;
 	uintptr_t vbase;
 	unsigned page_shift;
+	bool concurrent;  /* set between inputs only */
 	size_t touched; /* words below this index may be non-zero (only grows until a reset) */
 };
 
@@ -191,6 +195,9 @@ struct fz_live {
  * allocation or sits free in a P's cache, never both. */
 bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const *ps, unsigned nps,
 			struct fz_verdict *v);
+/* O1: every page of a span handed out lies in an arena that exists (the
+ * arena index is read atomically: any time). */
+bool fz_span_in_arenas(const ph_heap *h, uintptr_t base, uintptr_t npages, uint32_t id, struct fz_verdict *v);
 /* After every allocation was freed and every P destroyed: nothing in use. */
 bool fz_heap_empty(ph_heap *h, struct fz_verdict *v);
 

@@ -11,8 +11,13 @@
  * a violation is then looked at page by page, lowest page first, to report
  * the same page and sentence a page-by-page walk would.
  *
+ * fz_span_in_arenas stands in for the fault an access to an arena that
+ * does not exist used to raise: the harness's reset leaves forgotten
+ * arenas mapped (ph_heap_reset_prezeroed).
+ *
  * Locking: no thread may be running the heap (the page allocator is read
- * without its lock).
+ * without its lock), except for fz_span_in_arenas, which reads only the
+ * arena index (atomically published).
  */
 #include <stdio.h>
 
@@ -116,6 +121,22 @@ bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const
 				if (!check_word(s, ps, nps, g, a + k * word_bytes, c->alloc.w[k], v))
 					return false;
 		}
+	}
+	return true;
+}
+
+bool fz_span_in_arenas(const ph_heap *h, uintptr_t base, uintptr_t npages, uint32_t id, struct fz_verdict *v)
+{
+	const ph_geom *g = ph_heap_geom(h);
+	char at[32];
+	uintptr_t first = ph_heap_arena_index(h, base);
+	uintptr_t last = ph_heap_arena_index(h, base + (npages << g->page_shift) - 1);
+	for (uintptr_t ai = first; ai <= last; ai++) {
+		uintptr_t slot = ai - ph_heap_first_arena(h); /* wraps below the first */
+		if (slot >= ph_heap_arena_slots(h) || ph_heap_arena(h, ai) == NULL)
+			return fz_fail_verdict(v, "O1",
+					       "allocation #%u at %s+%lu reaches arena slot %ld, which does not exist",
+					       id, fz_where(g, base, at, sizeof at), (unsigned long)npages, (long)slot);
 	}
 	return true;
 }

@@ -9,10 +9,15 @@
  * the words below `touched`, so an input pays for what it used, not for
  * the size of the heap.
  *
- * Concurrency: free-running threads hand out and release at the same time,
- * so every access is a relaxed atomic.  A page's state changes by CAS (the
- * overlap check); its bits change after its state, by fetch_or/fetch_and
- * on the word.  The reset and the at-rest readers run while no thread does.
+ * Concurrency: free-running threads (and stress workers) hand out and
+ * release at the same time, so then every access is a relaxed atomic: a
+ * page's state changes by CAS (the overlap check), its bits by
+ * fetch_or/fetch_and on the word.  Under a controlled schedule one thread
+ * runs at a time and never between two pages of one hand-out, so the
+ * per-page loops are plain and uninstrumented (under ThreadSanitizer a
+ * relaxed atomic per page cost more than the memory oracles' passes); the
+ * bitmap words stay atomic either way.  The reset and the at-rest readers
+ * run while no thread does.
  */
 #include <string.h>
 
@@ -32,6 +37,7 @@ bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
 	s->live = s->used != NULL ? s->used + s->nwords : NULL;
 	s->vbase = g->heap_vbase;
 	s->page_shift = g->page_shift;
+	s->concurrent = true;
 	s->touched = 0;
 	if (s->state == NULL || s->used == NULL) {
 		fz_shadow_free(s);
@@ -50,16 +56,28 @@ void fz_shadow_free(struct fz_shadow *s)
 	s->used = s->live = NULL;
 }
 
+/* The reset's loop: states of every page of a used word back to NEVER. */
+FZ_UNINSTRUMENTED static void clear_used(uint32_t *state, uint64_t *used, uint64_t *live, size_t npages,
+					 size_t words)
+{
+	for (size_t w = 0; w < words; w++) {
+		if (used[w] == 0)
+			continue;
+		size_t first = w * 64, n = npages - first < 64 ? npages - first : 64;
+		for (size_t i = 0; i < n; i++)
+			state[first + i] = FZ_PAGE_NEVER;
+		used[w] = 0;
+		live[w] = 0;
+	}
+}
+
 void fz_shadow_reset(struct fz_shadow *s)
 {
-	for (size_t w = 0; w < s->touched; w++) {
-		if (s->used[w] == 0)
-			continue;
-		size_t first = w * 64, n = s->npages - first < 64 ? s->npages - first : 64;
-		memset(&s->state[first], 0, n * sizeof *s->state);
-		s->used[w] = 0;
-		s->live[w] = 0;
-	}
+	/* The compiler may turn the loop into a memset, which TSan's
+	 * interceptor would check after all: no thread runs now. */
+	FZ_UNTRACKED_BEGIN();
+	clear_used(s->state, s->used, s->live, s->npages, s->touched);
+	FZ_UNTRACKED_END();
 	s->touched = 0;
 }
 
@@ -95,6 +113,32 @@ static size_t clip(const struct fz_shadow *s, size_t first, uintptr_t n)
 	return n < s->npages - first ? (size_t)n : s->npages - first;
 }
 
+/* Gives pages state[0..n) the value val unless one is in use already:
+ * returns the index of the first page in use (the pages before it have
+ * val), or n.  Atomically, for concurrent hand-outs... */
+static size_t claim_atomic(uint32_t *state, size_t n, uint32_t val)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t old = __atomic_load_n(&state[i], __ATOMIC_RELAXED);
+		do {
+			if (old >= 2)
+				return i;
+		} while (!__atomic_compare_exchange_n(&state[i], &old, val, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	}
+	return n;
+}
+
+/* ...and in a plain loop, when one thread runs at a time. */
+FZ_UNINSTRUMENTED static size_t claim_plain(uint32_t *state, size_t n, uint32_t val)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (state[i] >= 2)
+			return i;
+		state[i] = val;
+	}
+	return n;
+}
+
 bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, uint32_t id,
 			const ph_geom *g, struct fz_verdict *v)
 {
@@ -108,30 +152,33 @@ bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, u
 	note_touched(s, (first + npages + 63) / 64);
 	for (size_t w = first / 64; w * 64 < first + npages; w++)
 		__atomic_fetch_or(&s->used[w], mask_in_word(w, first, npages), __ATOMIC_RELAXED);
-	for (uintptr_t i = 0; i < npages; i++) {
-		uint32_t old = __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED);
-		for (;;) {
-			if (old >= 2)
-				return fz_fail_verdict(v, "O1",
-						       "page %s handed out to allocation #%u while allocation #%u still uses it",
-						       fz_where(g, base + (i << g->page_shift), at, sizeof at), id,
-						       old - 2);
-			if (__atomic_compare_exchange_n(&s->state[first + i], &old, id + 2, false,
-							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-				break;
-		}
-	}
+	size_t i = s->concurrent ? claim_atomic(s->state + first, npages, id + 2)
+				 : claim_plain(s->state + first, npages, id + 2);
+	if (i < npages)
+		return fz_fail_verdict(v, "O1", "page %s handed out to allocation #%u while allocation #%u still uses it",
+				       fz_where(g, base + (i << g->page_shift), at, sizeof at), id,
+				       __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED) - 2);
 	for (size_t w = first / 64; w * 64 < first + npages; w++)
 		__atomic_fetch_or(&s->live[w], mask_in_word(w, first, npages), __ATOMIC_RELAXED);
 	return true;
+}
+
+FZ_UNINSTRUMENTED static void store_plain(uint32_t *state, size_t n, uint32_t val)
+{
+	for (size_t i = 0; i < n; i++)
+		state[i] = val;
 }
 
 void fz_shadow_release(struct fz_shadow *s, uintptr_t base, uintptr_t npages)
 {
 	size_t first = index_of(s, base);
 	size_t n = clip(s, first, npages);
-	for (size_t i = 0; i < n; i++)
-		__atomic_store_n(&s->state[first + i], FZ_PAGE_FREED, __ATOMIC_RELAXED);
+	if (s->concurrent) {
+		for (size_t i = 0; i < n; i++)
+			__atomic_store_n(&s->state[first + i], FZ_PAGE_FREED, __ATOMIC_RELAXED);
+	} else {
+		store_plain(s->state + first, n, FZ_PAGE_FREED);
+	}
 	for (size_t w = first / 64; w * 64 < first + n; w++)
 		__atomic_fetch_and(&s->live[w], ~mask_in_word(w, first, n), __ATOMIC_RELAXED);
 }

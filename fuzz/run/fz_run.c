@@ -150,7 +150,10 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	}
 	size_t len = (size_t)op->n << g->page_shift;
 	void *p = ph_heap_ptr(r->heap, s.base);
-	if (!fz_shadow_hand_out(&r->shadow, s.base, op->n, t->pending_id, g, &v))
+	/* Forgotten arenas stay mapped between inputs: a span reaching one
+	 * would not fault, so it is checked. */
+	if (!fz_span_in_arenas(r->heap, s.base, op->n, t->pending_id, &v) ||
+	    !fz_shadow_hand_out(&r->shadow, s.base, op->n, t->pending_id, g, &v))
 		fail_here(r, t, &v);
 	if (!s.needzero || op->zero) {
 		if (!fz_check_zero_then_fill(g, s.base, p, len, t->pending_id, op->zero, &v))
@@ -441,6 +444,7 @@ static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, co
 	 * only by allocation, so flipping it on a quiescent heap is safe. */
 	((ph_heap_options *)ph_heap_options_of(r->heap))->use_page_cache = !s->no_cache;
 	fz_shadow_reset(&r->shadow);
+	r->shadow.concurrent = r->cfg.freerun; /* else one thread at a time */
 	fz_decisions_reset(r->dec, r->g, !r->cfg.freerun);
 	fz_trace_reset(r->trace, r->cfg.freerun, FZ_TRACE_HEAD);
 	memset(&r->out, 0, sizeof r->out);
