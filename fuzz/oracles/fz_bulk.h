@@ -48,5 +48,8 @@ size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t
  * memset): for the harness's clean-up between inputs, when no schedule
  * thread runs and there is no race to find. */
 void fz_bulk_zero(void *p, size_t n);
+/* The same, announcing a write per page: for clearing on a schedule
+ * thread (the allocator's zeroing of a span, through ph_hook_zero). */
+void fz_bulk_clear(void *p, size_t n, size_t page);
 
 #endif
