@@ -122,7 +122,10 @@ static void test_fused_oracles(void)
 	CHECK(!fz_check_pattern_then_fill(g, 0xc0000000u, buf, sizeof mem, 7, 0, 2, &v)); /* stale tag */
 	CHECK(v.oracle != NULL && strcmp(v.oracle, "O1") == 0);
 	CHECK_MSG(strstr(v.msg, "byte 4 (page A0:0)") != NULL, "first differing byte (the tag) named: %s", v.msg);
+	CHECK(fz_check_pattern_at_rest(g, 0xc0000000u, buf, sizeof mem, 7, 1, &v));
 	buf[700] ^= 1;
+	CHECK(!fz_check_pattern_at_rest(g, 0xc0000000u, buf, sizeof mem, 7, 1, &v));
+	CHECK_MSG(strstr(v.msg, "byte 700 (page A0:5)") != NULL, "message names the byte and page: %s", v.msg);
 	CHECK(!fz_check_pattern_then_fill(g, 0xc0000000u, buf, sizeof mem, 7, 1, 2, &v));
 	CHECK_MSG(strstr(v.msg, "byte 700 (page A0:5)") != NULL, "message names the byte and page: %s", v.msg);
 	memset(buf, 0, sizeof mem);

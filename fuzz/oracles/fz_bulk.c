@@ -42,13 +42,24 @@ void __tsan_write1(void *addr);
  * multiple of 32 bytes. */
 #define BY_WORDS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % 32 == 0)
 
-FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect)
+/* The passes' bodies, inlined into each entry point (an inlined function
+ * must carry the same sanitizer attributes as its caller). */
+#if defined(__clang__)
+#define FZ_UNINSTRUMENTED_INLINE static inline __attribute__((no_sanitize("address", "thread", "undefined"), always_inline))
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define FZ_UNINSTRUMENTED_INLINE static inline __attribute__((no_sanitize("address,thread,undefined"), always_inline))
+#else
+#define FZ_UNINSTRUMENTED_INLINE static inline
+#endif
+
+FZ_UNINSTRUMENTED_INLINE size_t first_mismatch(const void *p, size_t n, size_t page, uint64_t expect, int seen)
 {
 	const unsigned char *b = p;
 	int words = BY_WORDS(p, page);
 	for (size_t off = 0; off < n; off += page) {
 		size_t end = MIN(n, off + page), i = off;
-		SEEN_READ(b + off);
+		if (seen)
+			SEEN_READ(b + off);
 		if (words) {
 			const uint64_t *w = (const uint64_t *)(b + off);
 			size_t k = 0, nw = (end - off) / 8;
@@ -64,6 +75,16 @@ FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t 
 				return i;
 	}
 	return n;
+}
+
+FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect)
+{
+	return first_mismatch(p, n, page, expect, 1);
+}
+
+FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch_unseen(const void *p, size_t n, size_t page, uint64_t expect)
+{
+	return first_mismatch(p, n, page, expect, 0);
 }
 
 FZ_UNINSTRUMENTED void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word)

@@ -37,6 +37,10 @@
 /* Index of the first byte of p[0..n) that differs from pattern `expect`,
  * or n. */
 size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect);
+/* The same without announcing anything: for checks while no schedule
+ * thread runs, when every access of theirs happens before the check and
+ * TSan could report no race anyway. */
+size_t fz_bulk_first_mismatch_unseen(const void *p, size_t n, size_t page, uint64_t expect);
 /* Fills p[0..n) with pattern `word`. */
 void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word);
 /* Checks p[0..n) against pattern `expect` and rewrites it with pattern

@@ -106,6 +106,11 @@ void fz_fill_pattern(const ph_geom *g, void *p, size_t n, uint32_t id, uint32_t 
 /* O1: false if [p, p+n) no longer holds pattern (id, tag). */
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		      uint32_t tag, struct fz_verdict *v);
+/* fz_check_pattern while no schedule thread runs (every thread's accesses
+ * happen before it, so TSan could not report a race): no per-page
+ * announcement. */
+bool fz_check_pattern_at_rest(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id, uint32_t tag,
+			      struct fz_verdict *v);
 /* fz_check_zero, then (when it holds) fz_fill_pattern with tag 0, in one
  * pass over the memory: what a fresh allocation gets.  On a Z1 failure the
  * memory is left partly rewritten; the verdict names the original byte. */

@@ -76,6 +76,13 @@ bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n,
 	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
 }
 
+bool fz_check_pattern_at_rest(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id, uint32_t tag,
+			      struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_first_mismatch_unseen(p, n, ph_page_size(g), pattern_word(id, tag));
+	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
+}
+
 bool fz_check_zero_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, bool requested,
 			     struct fz_verdict *v)
 {

@@ -501,8 +501,10 @@ static void judge_at_rest(struct fz_runner *r)
 		struct fz_tctx *t = &r->t[i];
 		for (unsigned k = 0; k < t->nlive; k++) {
 			const struct fz_live *l = &t->live[k];
-			if (!fz_check_pattern(r->g, l->base, ph_heap_ptr(r->heap, l->base),
-					      (size_t)l->npages << r->g->page_shift, l->id, l->tag, &v)) {
+			/* Every schedule thread's accesses happen before this
+			 * (the engines' end-of-run release and acquire). */
+			if (!fz_check_pattern_at_rest(r->g, l->base, ph_heap_ptr(r->heap, l->base),
+						      (size_t)l->npages << r->g->page_shift, l->id, l->tag, &v)) {
 				fz_runner_fail(r, -1, &v, NULL);
 				return;
 			}
