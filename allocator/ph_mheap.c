@@ -72,7 +72,7 @@ void ph_heap_reset(ph_heap *h)
 	heap_reset(h, true);
 }
 
-void ph_heap_reset_prezeroed(ph_heap *h)
+void ph_heap_reset_keep_memory(ph_heap *h)
 {
 	heap_reset(h, false);
 }

@@ -13,7 +13,7 @@
  *
  * fz_span_in_arenas stands in for the fault an access to an arena that
  * does not exist used to raise: the harness's reset leaves forgotten
- * arenas mapped (ph_heap_reset_prezeroed).
+ * arenas mapped (ph_heap_reset_keep_memory).
  *
  * Locking: no thread may be running the heap (the page allocator is read
  * without its lock), except for fz_span_in_arenas, which reads only the

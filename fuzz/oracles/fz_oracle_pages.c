@@ -7,8 +7,17 @@
  * Every byte is checked in a pass the sanitizers do not instrument, which
  * announces one access per page to ThreadSanitizer as it goes (fz_bulk.h):
  * that is what lets TSan see two owners of one page race.
+ *
+ * Fresh memory.  Z1 asks whether memory handed out as needing no zeroing
+ * holds anything an earlier allocation put there.  Within one run the
+ * shadow knows every page the harness wrote (the allocator writes only
+ * zeros), so the runner's check (fz_fill_allocation) reads just those
+ * pages; any other page holds nothing this run wrote and counts as zero
+ * whatever an earlier run left in it, so the reset between runs need not
+ * clear heap memory at all.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "fz_bulk.h"
@@ -88,6 +97,40 @@ bool fz_check_zero_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n
 {
 	size_t bad = fz_bulk_replace(p, n, ph_page_size(g), 0, pattern_word(id, 0));
 	return bad == n || zero_verdict(g, base, p, n, bad, id, requested, v);
+}
+
+/* fz_fill_allocation's walk over runs of written and fresh pages. */
+struct fill {
+	const ph_geom *g;
+	uintptr_t base;
+	unsigned char *p;
+	uint64_t word;
+	bool check;
+	size_t bad; /* byte offset of the first Z1 violation, or SIZE_MAX */
+};
+
+static void fill_run(uintptr_t base, uintptr_t npages, bool written, void *arg)
+{
+	struct fill *f = arg;
+	if (f->bad != SIZE_MAX)
+		return; /* the verdict is in: the input ends */
+	size_t off = (size_t)(base - f->base), len = (size_t)npages << f->g->page_shift;
+	if (written && f->check) {
+		size_t bad = fz_bulk_replace(f->p + off, len, ph_page_size(f->g), 0, f->word);
+		if (bad != len)
+			f->bad = off + bad;
+	} else {
+		fz_bulk_fill(f->p + off, len, ph_page_size(f->g), f->word);
+	}
+}
+
+bool fz_fill_allocation(const ph_geom *g, struct fz_shadow *s, uintptr_t base, void *p, uintptr_t npages, uint32_t id,
+			bool check, bool requested, struct fz_verdict *v)
+{
+	struct fill f = {.g = g, .base = base, .p = p, .word = pattern_word(id, 0), .check = check, .bad = SIZE_MAX};
+	fz_shadow_for_each_written_run(s, base, npages, fill_run, &f);
+	fz_shadow_mark_written(s, base, npages);
+	return f.bad == SIZE_MAX || zero_verdict(g, base, p, (size_t)npages << g->page_shift, f.bad, id, requested, v);
 }
 
 bool fz_check_pattern_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, uint32_t tag,

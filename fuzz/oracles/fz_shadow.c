@@ -4,10 +4,10 @@
  * owners).  See struct fz_shadow in fz_oracle.h for the layout.
  *
  * Cost: a hand-out or release is per page (each page's state changes); a
- * question about a range, the at-rest walk and the reset work on the used
- * and live bitmaps a word of 64 pages at a time, and the reset visits only
- * the words below `touched`, so an input pays for what it used, not for
- * the size of the heap.
+ * question about a range, the at-rest walk and the reset work on the
+ * bitmaps a word of 64 pages at a time, and the reset visits only the
+ * words below `touched`, so an input pays for what it used, not for the
+ * size of the heap.
  *
  * Concurrency: free-running threads (and stress workers) hand out and
  * release at the same time, so then every access is a relaxed atomic: a
@@ -33,8 +33,9 @@ bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
 	s->npages = (size_t)g->max_arenas * ph_arena_pages(g);
 	s->nwords = (s->npages + 63) / 64;
 	s->state = ph_os_alloc(s->npages * sizeof *s->state);
-	s->used = ph_os_alloc(2 * s->nwords * sizeof *s->used);
+	s->used = ph_os_alloc(3 * s->nwords * sizeof *s->used);
 	s->live = s->used != NULL ? s->used + s->nwords : NULL;
+	s->written = s->used != NULL ? s->used + 2 * s->nwords : NULL;
 	s->vbase = g->heap_vbase;
 	s->page_shift = g->page_shift;
 	s->concurrent = true;
@@ -51,14 +52,14 @@ void fz_shadow_free(struct fz_shadow *s)
 	if (s->state != NULL)
 		ph_os_free(s->state, s->npages * sizeof *s->state);
 	if (s->used != NULL)
-		ph_os_free(s->used, 2 * s->nwords * sizeof *s->used);
+		ph_os_free(s->used, 3 * s->nwords * sizeof *s->used);
 	s->state = NULL;
-	s->used = s->live = NULL;
+	s->used = s->live = s->written = NULL;
 }
 
 /* The reset's loop: states of every page of a used word back to NEVER. */
-FZ_UNINSTRUMENTED static void clear_used(uint32_t *state, uint64_t *used, uint64_t *live, size_t npages,
-					 size_t words)
+FZ_UNINSTRUMENTED static void clear_used(uint32_t *state, uint64_t *used, uint64_t *live, uint64_t *written,
+					 size_t npages, size_t words)
 {
 	for (size_t w = 0; w < words; w++) {
 		if (used[w] == 0)
@@ -68,6 +69,7 @@ FZ_UNINSTRUMENTED static void clear_used(uint32_t *state, uint64_t *used, uint64
 			state[first + i] = FZ_PAGE_NEVER;
 		used[w] = 0;
 		live[w] = 0;
+		written[w] = 0;
 	}
 }
 
@@ -76,7 +78,7 @@ void fz_shadow_reset(struct fz_shadow *s)
 	/* The compiler may turn the loop into a memset, which TSan's
 	 * interceptor would check after all: no thread runs now. */
 	FZ_UNTRACKED_BEGIN();
-	clear_used(s->state, s->used, s->live, s->npages, s->touched);
+	clear_used(s->state, s->used, s->live, s->written, s->npages, s->touched);
 	FZ_UNTRACKED_END();
 	s->touched = 0;
 }
@@ -204,31 +206,41 @@ uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintp
 	return n - used;
 }
 
-void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t base, uintptr_t npages, void *arg),
-				 void *arg)
+void fz_shadow_for_each_written_run(const struct fz_shadow *s, uintptr_t base, uintptr_t npages,
+				    void (*fn)(uintptr_t base, uintptr_t npages, bool written, void *arg), void *arg)
 {
-	size_t end = __atomic_load_n(&s->touched, __ATOMIC_RELAXED);
-	size_t run = 0, len = 0; /* the run being built: pages [run, run + len) */
-	for (size_t w = 0; w < end; w++) {
-		uint64_t bits = __atomic_load_n(&s->used[w], __ATOMIC_RELAXED);
-		while (bits != 0) {
-			unsigned lo = (unsigned)__builtin_ctzll(bits);
-			uint64_t from_lo = bits >> lo;
-			unsigned n = ~from_lo == 0 ? 64 - lo : (unsigned)__builtin_ctzll(~from_lo);
-			size_t page = w * 64 + lo;
-			if (len > 0 && run + len == page) {
-				len += n;
-			} else {
-				if (len > 0)
-					fn(s->vbase + ((uintptr_t)run << s->page_shift), len, arg);
-				run = page;
-				len = n;
+	size_t first = index_of(s, base);
+	size_t n = clip(s, first, npages);
+	size_t run = first, end = first + n;
+	bool run_written = false;
+	for (size_t w = first / 64; w * 64 < end; w++) {
+		uint64_t bits = __atomic_load_n(&s->written[w], __ATOMIC_RELAXED);
+		size_t lo = w * 64 > first ? w * 64 : first, hi = (w + 1) * 64 < end ? (w + 1) * 64 : end;
+		for (size_t i = lo; i < hi;) {
+			bool wr = (bits >> (i % 64)) & 1;
+			/* The rest of the word with the same bit: count it at once. */
+			uint64_t same = (wr ? bits : ~bits) >> (i % 64);
+			size_t len = ~same == 0 ? 64 - i % 64 : (size_t)__builtin_ctzll(~same);
+			if (len > hi - i)
+				len = hi - i;
+			if (i > run && wr != run_written) {
+				fn(s->vbase + ((uintptr_t)run << s->page_shift), i - run, run_written, arg);
+				run = i;
 			}
-			bits = lo + n >= 64 ? 0 : bits & ~((1ull << (lo + n)) - 1);
+			run_written = wr;
+			i += len;
 		}
 	}
-	if (len > 0)
-		fn(s->vbase + ((uintptr_t)run << s->page_shift), len, arg);
+	if (end > run)
+		fn(s->vbase + ((uintptr_t)run << s->page_shift), end - run, run_written, arg);
+}
+
+void fz_shadow_mark_written(struct fz_shadow *s, uintptr_t base, uintptr_t npages)
+{
+	size_t first = index_of(s, base);
+	size_t n = clip(s, first, npages);
+	for (size_t w = first / 64; w * 64 < first + n; w++)
+		__atomic_fetch_or(&s->written[w], mask_in_word(w, first, n), __ATOMIC_RELAXED);
 }
 
 long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr)

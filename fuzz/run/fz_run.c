@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fz_bulk.h"
 #include "fz_run_internal.h"
 #include "fz_sanitizer.h"
 #include "ph_throw.h"
@@ -148,19 +147,15 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 		trace_op(r, t, &(struct fz_event){.kind = FZ_EV_RESULT, .sub = FZ_OP_ALLOC, .flags = FZ_RES_OOM});
 		return;
 	}
-	size_t len = (size_t)op->n << g->page_shift;
 	void *p = ph_heap_ptr(r->heap, s.base);
 	/* Forgotten arenas stay mapped between inputs: a span reaching one
 	 * would not fault, so it is checked. */
 	if (!fz_span_in_arenas(r->heap, s.base, op->n, t->pending_id, &v) ||
 	    !fz_shadow_hand_out(&r->shadow, s.base, op->n, t->pending_id, g, &v))
 		fail_here(r, t, &v);
-	if (!s.needzero || op->zero) {
-		if (!fz_check_zero_then_fill(g, s.base, p, len, t->pending_id, op->zero, &v))
-			fail_here(r, t, &v);
-	} else {
-		fz_fill_pattern(g, p, len, t->pending_id, 0);
-	}
+	if (!fz_fill_allocation(g, &r->shadow, s.base, p, op->n, t->pending_id, !s.needzero || op->zero, op->zero,
+				&v))
+		fail_here(r, t, &v);
 	t->live[t->nlive++] = (struct fz_live){s.base, op->n, t->pending_id, 0};
 	__atomic_fetch_add(&r->out.allocs, 1, __ATOMIC_RELAXED);
 	trace_op(r, t, &(struct fz_event){.kind = FZ_EV_RESULT, .sub = FZ_OP_ALLOC, .id = t->pending_id,
@@ -424,22 +419,14 @@ void fz_runner_on_failure(struct fz_runner *r, fz_failure_fn fn, void *arg)
 	r->on_fail_arg = arg;
 }
 
-static void zero_pages(uintptr_t base, uintptr_t npages, void *arg)
-{
-	struct fz_runner *r = arg;
-	fz_bulk_zero(ph_heap_ptr(r->heap, base), (size_t)npages << r->g->page_shift);
-}
-
 static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s)
 {
 	r->s = s;
 	r->pr = pr;
-	/* Only pages the last input was handed can be dirty: clearing them by
-	 * hand leaves the heap as fresh as madvise would, without a page
-	 * fault per page on the next run.  No schedule thread runs now, so
-	 * the clearing is hidden from ThreadSanitizer (fz_bulk_zero). */
-	fz_shadow_for_each_used_run(&r->shadow, zero_pages, r);
-	ph_heap_reset_prezeroed(r->heap);
+	/* Heap memory is left as the last input wrote it: the memory oracles
+	 * read only pages this input writes (fz_fill_allocation), so the
+	 * arenas keep their pages mapped and nothing is cleared. */
+	ph_heap_reset_keep_memory(r->heap);
 	/* Cache-less runs get a heap configured that way; the option is read
 	 * only by allocation, so flipping it on a quiescent heap is safe. */
 	((ph_heap_options *)ph_heap_options_of(r->heap))->use_page_cache = !s->no_cache;
