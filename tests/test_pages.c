@@ -81,11 +81,10 @@ static void bulk_case(size_t misalign, size_t page, size_t n)
 		CHECK_MSG(fz_bulk_first_mismatch(p, n, page, a) == at, "mismatch at %zu: misalign %zu page %zu n %zu", at,
 			  misalign, page, n);
 		/* Replace stops at the bad byte: the bytes before its 8-byte
-		 * word hold b (before the byte itself, for memory that is not
-		 * word aligned and goes byte by byte); the rest is untouched. */
+		 * word (counted from p) hold b; the rest is untouched. */
 		size_t got = fz_bulk_replace(p, n, page, a, b);
 		CHECK_MSG(got == at, "replace found %zu, want %zu (misalign %zu page %zu)", got, at, misalign, page);
-		size_t before = misalign == 0 ? at & ~(size_t)7 : at;
+		size_t before = at & ~(size_t)7;
 		CHECK_MSG(ref_mismatch(p, before, b) == before, "replace rewrote the prefix (misalign %zu, at %zu)",
 			  misalign, at);
 		for (size_t i = before; i < n; i++)

@@ -7,8 +7,8 @@
  * file, as for all harness code), never inlined into instrumented callers.  Their
  * loops are word loops, not memcmp/memset: a libc call would go through
  * the sanitizers' interceptors, which check the whole range anyway.  They
- * take four words a step (a page is at least 64 bytes), and look at single
- * words and bytes only to locate a mismatch or for memory that is not
+ * take 64 bytes a step as vectors (a page is at least 64 bytes), and look
+ * at single bytes only to locate a mismatch or for memory that is not
  * word aligned (test buffers).  The per-page announcement is an explicit
  * call of TSan's entry point for a 1-byte access, which records the pass
  * as the accessor; it touches TSan's shadow, not the page.
@@ -17,6 +17,7 @@
  */
 #include "fz_bulk.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "fz_sanitizer.h"
@@ -38,12 +39,9 @@ void __tsan_write1(void *addr);
 #define BYTE_OF(word, i) ((unsigned char)((word) >> (8 * ((i) % 8))))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* Whole words, four a step, a page at a time: p word aligned, pages a
- * multiple of 32 bytes. */
-#define BY_WORDS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % 32 == 0)
-
-/* The passes' bodies, inlined into each entry point (an inlined function
- * must carry the same sanitizer attributes as its caller). */
+/* The passes' bodies and helpers, inlined into each entry point (an
+ * inlined function must carry the same sanitizer attributes as its
+ * caller). */
 #if defined(__clang__)
 #define FZ_UNINSTRUMENTED_INLINE static inline __attribute__((no_sanitize("address", "thread", "undefined"), always_inline))
 #elif defined(__GNUC__) && __GNUC__ >= 8
@@ -52,61 +50,82 @@ void __tsan_write1(void *addr);
 #define FZ_UNINSTRUMENTED_INLINE static inline
 #endif
 
-FZ_UNINSTRUMENTED_INLINE size_t first_mismatch(const void *p, size_t n, size_t page, uint64_t expect, int seen)
+/* Blocks of 64 bytes as four 16-byte vectors (SSE2 on x86-64, whatever
+ * the target has elsewhere): p word aligned and pages a multiple of 64
+ * bytes (pages are at least 64), else byte by byte. */
+typedef uint64_t fz_v2 __attribute__((vector_size(16)));
+#define BLOCK 64
+#define BY_BLOCKS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % BLOCK == 0)
+
+FZ_UNINSTRUMENTED_INLINE bool block_differs(const unsigned char *q, fz_v2 e)
+{
+	fz_v2 a, b, c, d;
+	memcpy(&a, q, 16);
+	memcpy(&b, q + 16, 16);
+	memcpy(&c, q + 32, 16);
+	memcpy(&d, q + 48, 16);
+	fz_v2 x = (a ^ e) | (b ^ e) | (c ^ e) | (d ^ e);
+	return (x[0] | x[1]) != 0;
+}
+
+FZ_UNINSTRUMENTED_INLINE void block_store(unsigned char *q, fz_v2 w)
+{
+	memcpy(q, &w, 16);
+	memcpy(q + 16, &w, 16);
+	memcpy(q + 32, &w, 16);
+	memcpy(q + 48, &w, 16);
+}
+
+/* Index of the first byte of b[i..end) that differs from the pattern, or
+ * end. */
+FZ_UNINSTRUMENTED_INLINE size_t bytes_differ(const unsigned char *b, size_t i, size_t end, uint64_t expect)
+{
+	for (; i < end; i++)
+		if (b[i] != BYTE_OF(expect, i))
+			return i;
+	return end;
+}
+
+FZ_UNINSTRUMENTED_INLINE size_t first_mismatch(const void *p, size_t n, size_t page, uint64_t expect, bool seen)
 {
 	const unsigned char *b = p;
-	int words = BY_WORDS(p, page);
+	bool blocks = BY_BLOCKS(p, page);
+	fz_v2 e = {expect, expect};
 	for (size_t off = 0; off < n; off += page) {
 		size_t end = MIN(n, off + page), i = off;
 		if (seen)
 			SEEN_READ(b + off);
-		if (words) {
-			const uint64_t *w = (const uint64_t *)(b + off);
-			size_t k = 0, nw = (end - off) / 8;
-			while (k + 4 <= nw && ((w[k] ^ expect) | (w[k + 1] ^ expect) | (w[k + 2] ^ expect) |
-					       (w[k + 3] ^ expect)) == 0)
-				k += 4;
-			while (k < nw && w[k] == expect)
-				k++;
-			i = off + k * 8; /* the byte loop finds the byte in word k */
-		}
-		for (; i < end; i++)
-			if (b[i] != BYTE_OF(expect, i))
-				return i;
+		if (blocks)
+			while (i + BLOCK <= end && !block_differs(b + i, e))
+				i += BLOCK; /* the byte loop finds the byte in block i */
+		i = bytes_differ(b, i, end, expect);
+		if (i < end)
+			return i;
 	}
 	return n;
 }
 
 FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch(const void *p, size_t n, size_t page, uint64_t expect)
 {
-	return first_mismatch(p, n, page, expect, 1);
+	return first_mismatch(p, n, page, expect, true);
 }
 
 FZ_UNINSTRUMENTED size_t fz_bulk_first_mismatch_unseen(const void *p, size_t n, size_t page, uint64_t expect)
 {
-	return first_mismatch(p, n, page, expect, 0);
+	return first_mismatch(p, n, page, expect, false);
 }
 
 FZ_UNINSTRUMENTED void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word)
 {
 	unsigned char *b = p;
-	int words = BY_WORDS(p, page);
+	bool blocks = BY_BLOCKS(p, page);
+	fz_v2 w = {word, word};
 	for (size_t off = 0; off < n; off += page) {
 		size_t end = MIN(n, off + page), i = off;
 		SEEN_WRITE(b + off);
-		if (words) {
-			uint64_t *w = (uint64_t *)(b + off);
-			size_t nw = (end - off) / 8, k = 0;
-			for (; k + 4 <= nw; k += 4) {
-				w[k] = word;
-				w[k + 1] = word;
-				w[k + 2] = word;
-				w[k + 3] = word;
-			}
-			for (; k < nw; k++)
-				w[k] = word;
-			i = off + nw * 8;
-		}
+		if (blocks)
+			for (; i + BLOCK <= end; i += BLOCK)
+				block_store(b + i, w);
 		for (; i < end; i++)
 			b[i] = BYTE_OF(word, i);
 	}
@@ -115,30 +134,22 @@ FZ_UNINSTRUMENTED void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t wor
 FZ_UNINSTRUMENTED size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word)
 {
 	unsigned char *b = p;
-	int words = BY_WORDS(p, page);
+	bool blocks = BY_BLOCKS(p, page);
+	fz_v2 e = {expect, expect}, w = {word, word};
 	for (size_t off = 0; off < n; off += page) {
 		size_t end = MIN(n, off + page), i = off;
 		SEEN_WRITE(b + off);
-		if (words) {
-			uint64_t *w = (uint64_t *)(b + off);
-			size_t k = 0, nw = (end - off) / 8;
-			for (; k + 4 <= nw; k += 4) {
-				if (((w[k] ^ expect) | (w[k + 1] ^ expect) | (w[k + 2] ^ expect) | (w[k + 3] ^ expect)) != 0)
-					break;
-				w[k] = word;
-				w[k + 1] = word;
-				w[k + 2] = word;
-				w[k + 3] = word;
-			}
-			for (; k < nw && w[k] == expect; k++)
-				w[k] = word;
-			i = off + k * 8;
-			if (k < nw) {
-				/* Word k differs: name its first differing byte. */
-				while (b[i] == BYTE_OF(expect, i))
-					i++;
-				return i;
-			}
+		if (blocks)
+			for (; i + BLOCK <= end && !block_differs(b + i, e); i += BLOCK)
+				block_store(b + i, w);
+		/* Then word by word (i % 8 == 0: pages are a multiple of 8), so
+		 * a mismatch leaves its whole word untouched, then bytes. */
+		for (; i + 8 <= end; i += 8) {
+			uint64_t x;
+			memcpy(&x, b + i, 8);
+			if (x != expect)
+				return bytes_differ(b, i, i + 8, expect);
+			memcpy(b + i, &word, 8);
 		}
 		for (; i < end; i++) {
 			if (b[i] != BYTE_OF(expect, i))

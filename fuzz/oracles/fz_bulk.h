@@ -46,7 +46,8 @@ void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word);
 /* Checks p[0..n) against pattern `expect` and rewrites it with pattern
  * `word` in the same pass.  Returns n when every byte matched (all of
  * p[0..n) now holds `word`), else the index of the first mismatch: the
- * bytes before its 8-byte word hold `word`, it and the rest are untouched. */
+ * bytes before its 8-byte word (counted from p) hold `word`, it and the
+ * rest are untouched.  page is a multiple of 8. */
 size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word);
 /* Clears p[0..n), unseen by ThreadSanitizer (other sanitizers see a
  * memset): for the harness's clean-up between inputs, when no schedule
