@@ -13,13 +13,15 @@
  *  - a span is checked against the arenas that exist, since the harness's
  *    reset leaves forgotten arenas mapped;
  *  - the page allocator's reset leaves summaries and bitmaps exactly as a
- *    fresh page allocator has them;
+ *    fresh page allocator has them, and from the next growth on exactly
+ *    the summary pages that growth needs are accessible;
  *  - the memory oracles read only pages written earlier in the same run,
  *    so the next input never sees what the last one wrote, although the
  *    runner's reset leaves heap memory as it is.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fz_bulk.h"
 #include "fz_oracle.h"
@@ -517,6 +519,51 @@ static void test_pagealloc_reset(void)
 	ph_pagealloc_destroy(&fresh);
 }
 
+/* Can the process read the byte at p?  Writing it into a pipe makes the
+ * kernel copy it, which reports EFAULT instead of faulting, so an
+ * inaccessible page can be probed without a crash (/dev/null would not
+ * even look at the byte). */
+static bool readable(const void *p)
+{
+	static int fd[2] = {-1, -1};
+	char c;
+	if (fd[0] < 0 && pipe(fd) != 0)
+		abort();
+	if (write(fd[1], p, 1) != 1)
+		return false;
+	if (read(fd[0], &c, 1) != 1)
+		abort();
+	return true;
+}
+
+/* After a reset the summary pages of the last run stay mapped until the
+ * next growth, which leaves exactly the pages it needs accessible, as a
+ * fresh page allocator would.  Go's geometry: two ranges 64 arenas apart
+ * keep their leaf summaries on different OS pages. */
+static void test_pagealloc_reset_protection(void)
+{
+	const ph_geom *go = &ph_geom_go;
+	ph_pagealloc pa;
+	CHECK(ph_pagealloc_init(&pa, go) == NULL);
+	uintptr_t ab = ph_arena_bytes(go);
+	uintptr_t a = go->heap_vbase, b = go->heap_vbase + 64 * ab;
+	const ph_sum *leaf = pa.summary[PH_SUMMARY_LEVELS - 1];
+	const ph_sum *at_a = &leaf[ph_chunk_index(go, a)], *at_b = &leaf[ph_chunk_index(go, b)];
+	CHECK(!readable(at_a) && !readable(at_b)); /* fresh: nothing mapped */
+	ph_pagealloc_grow(&pa, a, ab);
+	ph_pagealloc_grow(&pa, b, ab);
+	CHECK(readable(at_a) && readable(at_b));
+	ph_pagealloc_reset(&pa);
+	ph_pagealloc_reset(&pa); /* twice, with no growth between */
+	ph_pagealloc_grow(&pa, a, ab); /* the next run needs only a's pages */
+	CHECK(readable(at_a));
+	CHECK_MSG(!readable(at_b), "b's leaf summaries are still mapped after a run that never grew there");
+	CHECK(*at_a == PH_FREE_CHUNK_SUM);
+	ph_pagealloc_grow(&pa, b, ab); /* and mapped again when needed */
+	CHECK(readable(at_b) && *at_b == PH_FREE_CHUNK_SUM);
+	ph_pagealloc_destroy(&pa);
+}
+
 /* ---- runner reset ------------------------------------------------------------ */
 
 /* What an input wrote is never seen by the next: the same program run
@@ -565,6 +612,7 @@ int main(int argc, char **argv)
 	ph_test_run("pages/fill-allocation-reads-only-written-pages", test_fill_allocation);
 	ph_test_run("pages/span-in-existing-arenas", test_span_in_arenas);
 	ph_test_run("pages/pagealloc-reset-equals-fresh", test_pagealloc_reset);
+	ph_test_run("pages/pagealloc-reset-remaps-only-what-is-needed", test_pagealloc_reset_protection);
 	ph_test_run("pages/runner-next-input-sees-fresh-memory", test_runner_reset);
 	if (shadow.state != NULL)
 		fz_shadow_free(&shadow);
