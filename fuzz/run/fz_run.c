@@ -419,7 +419,10 @@ void fz_runner_on_failure(struct fz_runner *r, fz_failure_fn fn, void *arg)
 	r->on_fail_arg = arg;
 }
 
-static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s)
+/* No schedule thread runs, and the next input's threads start after a
+ * release by this one: nothing here can race, so ThreadSanitizer does not
+ * track it (reset_for_input). */
+static void reset_untracked(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s)
 {
 	r->s = s;
 	r->pr = pr;
@@ -449,6 +452,13 @@ static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, co
 			    r->summary, sizeof r->summary);
 }
 
+static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s)
+{
+	FZ_UNTRACKED_BEGIN();
+	reset_untracked(r, pr, s);
+	FZ_UNTRACKED_END();
+}
+
 /* The scheduler's view of a lock (its callback takes an untyped pointer). */
 static bool lock_busy(const void *lock)
 {
@@ -473,7 +483,7 @@ static uint64_t estimate_steps(const struct fz_schedule *s)
 }
 
 /* Checks at rest, then frees everything and checks nothing is left. */
-static void judge_at_rest(struct fz_runner *r)
+static void judge(struct fz_runner *r)
 {
 	struct fz_verdict v;
 	const ph_p *ps[FZ_MAX_THREADS];
@@ -503,6 +513,16 @@ static void judge_at_rest(struct fz_runner *r)
 	}
 	if (!fz_heap_empty(r->heap, &v))
 		fz_runner_fail(r, -1, &v, NULL);
+}
+
+/* Only this thread runs now, and every schedule thread's accesses happen
+ * before (the engines' end-of-run release and acquire): ThreadSanitizer
+ * could report no race here, so it does not track the judging either. */
+static void judge_at_rest(struct fz_runner *r)
+{
+	FZ_UNTRACKED_BEGIN();
+	judge(r);
+	FZ_UNTRACKED_END();
 }
 
 void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s,
