@@ -80,11 +80,15 @@ void ph_heap_destroy(ph_heap *h);
  * all memory fresh from the OS.  No thread may be using the heap, and every
  * P must be re-initialised (ph_p_init) afterwards. */
 void ph_heap_reset(ph_heap *h);
-/* The same, for a caller that has already zeroed every heap page it ever
- * wrote (a harness that knows exactly which pages it touched): the arenas
- * are unmapped without returning their memory to the OS, so the next run
- * does not pay a page fault per page. */
-void ph_heap_reset_prezeroed(ph_heap *h);
+/* The same, except that the arenas' memory stays mapped and as it is: the
+ * next run pays neither a page fault nor a protection change per page
+ * (both cost more than a whole fuzzing input once its heap had grown).
+ * For a caller that reads no heap page it has not written since the reset
+ * (what an earlier run left there is then never seen; the allocator itself
+ * only ever writes zeros), and that checks the spans it is given against
+ * the arenas that exist (ph_heap_arena), since an access to a forgotten
+ * arena no longer faults. */
+void ph_heap_reset_keep_memory(ph_heap *h);
 const ph_geom *ph_heap_geom(const ph_heap *h);
 const ph_heap_options *ph_heap_options_of(const ph_heap *h);
 

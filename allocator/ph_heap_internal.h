@@ -43,8 +43,8 @@ struct ph_heap {
  * Requires the heap lock. */
 uintptr_t ph_heap_sys_alloc(ph_heap *h, uintptr_t n, uintptr_t *size);
 /* Forgets every arena (for reset); release_memory = give the pages back to
- * the OS (else the caller vouches they are zero).  No thread may be using
- * the heap. */
+ * the OS and make them inaccessible, else they stay mapped as they are
+ * (ph_heap_reset_keep_memory).  No thread may be using the heap. */
 void ph_heap_arenas_reset(ph_heap *h, bool release_memory);
 /* Creates the index; false on failure. */
 bool ph_heap_arenas_init(ph_heap *h);

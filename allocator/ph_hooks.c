@@ -35,6 +35,11 @@ __attribute__((weak)) bool ph_hook_lock_wait(const void *lock)
 	(void)lock;
 	return false;
 }
+
+__attribute__((weak)) void ph_hook_zero(void *p, size_t n)
+{
+	memset(p, 0, n);
+}
 #else
 /* Keep the translation unit non-empty for -Wpedantic-style checks. */
 typedef int ph_hooks_disabled;

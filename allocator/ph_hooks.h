@@ -7,6 +7,8 @@
  * point; a tracer records the notes; oracles check them.  When the heap lock
  * is busy the allocator asks ph_hook_lock_wait whether someone else will run
  * in the meantime, so a schedule never blocks an OS thread on the lock.
+ * Zeroing a span goes through ph_hook_zero, so a harness can do it as
+ * cheaply as its own memory checks.
  *
  * Builds with PH_HOOKS=0 (production, benchmarks) compile every hook to
  * nothing.  Builds with PH_HOOKS=1 call the functions below; ph_hooks.c
@@ -21,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifndef PH_HOOKS
 #define PH_HOOKS 0
@@ -86,16 +89,23 @@ void ph_hook_note(const struct ph_note *n);
 /* The lock at `lock` is busy.  Returns true if the harness let other threads
  * run and the caller should simply retry; false to wait the normal way. */
 bool ph_hook_lock_wait(const void *lock);
+/* Clears [p, p+n), heap memory the caller owns (a span it zeroes because
+ * the decision said so).  The default is memset; a harness may clear it
+ * its own way, e.g. out of a sanitizer's sight with one visible access per
+ * page, as long as the bytes end up zero. */
+void ph_hook_zero(void *p, size_t n);
 
 #define PH_POINT(pt) ph_hook_point(pt)
 #define PH_NOTE(...) ph_hook_note(&(struct ph_note){__VA_ARGS__})
 #define PH_LOCK_WAIT(lock) ph_hook_lock_wait(lock)
+#define PH_ZERO(p, n) ph_hook_zero((p), (n))
 #else
 #define PH_POINT(pt) ((void)0)
 /* sizeof never evaluates its operand: nothing runs, yet the arguments
  * count as used, so hook-free builds need no #if around note values. */
 #define PH_NOTE(...) ((void)sizeof((struct ph_note){__VA_ARGS__}))
 #define PH_LOCK_WAIT(lock) ((void)(lock), false)
+#define PH_ZERO(p, n) memset((p), 0, (n))
 #endif
 
 #endif

@@ -72,7 +72,7 @@ void ph_heap_reset(ph_heap *h)
 	heap_reset(h, true);
 }
 
-void ph_heap_reset_prezeroed(ph_heap *h)
+void ph_heap_reset_keep_memory(ph_heap *h)
 {
 	heap_reset(h, false);
 }
@@ -267,7 +267,7 @@ ph_span ph_alloc_span(ph_heap *h, ph_p *p, uintptr_t npages, bool zero)
 #if PH_BUG_ZEROING_IGNORED
 		/* FAULT zeroing-ignored: the clear is skipped. */
 #else
-		memset(ph_heap_ptr(h, base), 0, npages << g->page_shift);
+		PH_ZERO(ph_heap_ptr(h, base), npages << g->page_shift);
 		PH_NOTE(.kind = PH_NOTE_ZEROED, .base = base, .npages = npages);
 #endif
 	}

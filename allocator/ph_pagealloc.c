@@ -67,6 +67,7 @@ const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g)
 		return "failed to allocate the chunk index";
 	}
 	ph_ranges_init(&pa->in_use);
+	ph_ranges_init(&pa->lingering);
 	pa->search_addr = ph_pagealloc_max_search_addr(pa);
 	return NULL;
 }
@@ -86,23 +87,7 @@ void ph_pagealloc_destroy(ph_pagealloc *pa)
 		pa->chunks = NULL;
 	}
 	ph_ranges_destroy(&pa->in_use);
-}
-
-void ph_pagealloc_reset(ph_pagealloc *pa)
-{
-	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
-		if (pa->summary_len[l] > 0)
-			ph_os_unmap(pa->summary[l], pa->summary_len[l] * sizeof(ph_sum));
-		pa->summary_len[l] = 0;
-	}
-	for (uintptr_t ci = pa->start; ci < pa->end; ci++) {
-		ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
-		if (!PH_NULL(c))
-			memset(c, 0, sizeof *c);
-	}
-	pa->in_use.n = 0;
-	pa->search_addr = ph_pagealloc_max_search_addr(pa);
-	pa->start = pa->end = 0;
+	ph_ranges_destroy(&pa->lingering);
 }
 
 ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
@@ -128,7 +113,97 @@ static void addrs_to_summary_range(const ph_pagealloc *pa, int l, uintptr_t base
 	*hi = ((limit - 1) >> pa->level_shift[l]) + 1;
 }
 
-/* Map the summary memory that [base, limit) needs (Go: sysGrow). */
+/* Summary indices at level l that growing [base, limit) maps: whole blocks
+ * of 8 siblings, since a parent is computed from all of its children. */
+static void grown_summary_range(const ph_pagealloc *pa, int l, uintptr_t base, uintptr_t limit, size_t *lo,
+				size_t *hi)
+{
+	size_t e = (size_t)1 << pa->level_bits[l];
+	addrs_to_summary_range(pa, l, base, limit, lo, hi);
+	*lo = align_down(*lo, e);
+	*hi = align_up(*hi, e);
+}
+
+/* Bytes [*from, *to) of level l's array that holding the summaries of
+ * [base, limit) maps: whole OS pages. */
+static void summary_pages(const ph_pagealloc *pa, int l, uintptr_t base, uintptr_t limit, uintptr_t *from,
+			  uintptr_t *to)
+{
+	size_t lo, hi;
+	grown_summary_range(pa, l, base, limit, &lo, &hi);
+	*from = align_down(lo * sizeof(ph_sum), ph_os_page_size());
+	*to = align_up(hi * sizeof(ph_sum), ph_os_page_size());
+}
+
+/* Is [from, to) of level l mapped for one of the ranges? */
+static bool pages_mapped_for(const ph_pagealloc *pa, const ph_ranges *rs, int l, uintptr_t from, uintptr_t to)
+{
+	for (size_t r = 0; r < rs->n; r++) {
+		uintptr_t f, t;
+		summary_pages(pa, l, rs->r[r].base, rs->r[r].limit, &f, &t);
+		if (f <= from && to <= t)
+			return true;
+	}
+	return false;
+}
+
+void ph_pagealloc_reset(ph_pagealloc *pa)
+{
+	/* Every summary write is for an address in a grown range (update and
+	 * grow never reach outside one), so clearing the entries of the grown
+	 * ranges leaves the levels as zero as fresh memory, and the pages
+	 * need not go back to the OS (to be faulted in again next time). */
+	for (size_t r = 0; r < pa->in_use.n; r++) {
+		for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
+			size_t lo, hi;
+			grown_summary_range(pa, l, pa->in_use.r[r].base, pa->in_use.r[r].limit, &lo, &hi);
+			memset(&pa->summary[l][lo], 0, (hi - lo) * sizeof(ph_sum));
+		}
+	}
+	/* Their pages even stay accessible until the next growth: changing
+	 * a populated page's protection costs microseconds, and the next run
+	 * nearly always maps the same pages again.  The first growth makes
+	 * inaccessible whatever of them it does not need (drop_lingering),
+	 * so from then on exactly the pages of grown ranges are accessible, as
+	 * after init; before it, nothing reads summaries (there is no memory).
+	 * A reset before any growth keeps the lingering set it had. */
+	if (pa->in_use.n > 0) {
+		ph_ranges t = pa->lingering;
+		pa->lingering = pa->in_use;
+		pa->in_use = t;
+	}
+	for (uintptr_t ci = pa->start; ci < pa->end; ci++) {
+		ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
+		if (!PH_NULL(c))
+			memset(c, 0, sizeof *c);
+	}
+	pa->in_use.n = 0;
+	pa->search_addr = ph_pagealloc_max_search_addr(pa);
+	pa->start = pa->end = 0;
+}
+
+/* At the first growth after a reset: the summary pages the last run left
+ * mapped become inaccessible, except those [base, limit) needs. */
+static void drop_lingering(ph_pagealloc *pa, uintptr_t base, uintptr_t limit)
+{
+	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
+		uintptr_t nf, nt;
+		summary_pages(pa, l, base, limit, &nf, &nt);
+		for (size_t r = 0; r < pa->lingering.n; r++) {
+			uintptr_t f, t;
+			summary_pages(pa, l, pa->lingering.r[r].base, pa->lingering.r[r].limit, &f, &t);
+			char *a = (char *)pa->summary[l];
+			if (f < nf)
+				ph_os_protect_none(a + f, (t < nf ? t : nf) - f);
+			if (t > nt)
+				ph_os_protect_none(a + (f > nt ? f : nt), t - (f > nt ? f : nt));
+		}
+	}
+}
+
+/* Map the summary memory that [base, limit) needs (Go: sysGrow), skipping
+ * pages already mapped for another grown range or left mapped by the last
+ * run (Go prunes its mapping the same way). */
 static void summaries_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t limit)
 {
 	uintptr_t cb = ph_chunk_bytes(pa->g);
@@ -137,19 +212,16 @@ static void summaries_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t limit)
 			  "base = %#lx, limit = %#lx", (unsigned long)base, (unsigned long)limit);
 
 	for (int l = 0; l < PH_SUMMARY_LEVELS; l++) {
-		size_t lo, hi;
-		addrs_to_summary_range(pa, l, base, limit, &lo, &hi);
-		/* Whole blocks of 8: a parent summary is computed from all of
-		 * its children, so they must all be readable. */
-		size_t e = (size_t)1 << pa->level_bits[l];
-		lo = align_down(lo, e);
-		hi = align_up(hi, e);
-		if (hi > pa->summary_len[l])
-			pa->summary_len[l] = hi;
-		uintptr_t from = align_down(lo * sizeof(ph_sum), ph_os_page_size());
-		uintptr_t to = align_up(hi * sizeof(ph_sum), ph_os_page_size());
+		uintptr_t from, to;
+		summary_pages(pa, l, base, limit, &from, &to);
+		if (pages_mapped_for(pa, &pa->in_use, l, from, to) || pages_mapped_for(pa, &pa->lingering, l, from, to))
+			continue;
 		if (!ph_os_map((char *)pa->summary[l] + from, to - from))
 			ph_throwf("out of memory", "cannot map summary level %d", l);
+	}
+	if (pa->lingering.n > 0) {
+		drop_lingering(pa, base, limit);
+		pa->lingering.n = 0;
 	}
 }
 

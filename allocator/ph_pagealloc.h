@@ -43,7 +43,6 @@ typedef struct ph_pagealloc {
 	unsigned level_log_pages[PH_SUMMARY_LEVELS];
 
 	ph_sum *summary[PH_SUMMARY_LEVELS]; /* reserved arrays */
-	size_t summary_len[PH_SUMMARY_LEVELS]; /* entries that may be mapped */
 	size_t summary_cap[PH_SUMMARY_LEVELS]; /* entries reserved */
 
 	ph_palloc_data **chunks; /* L1: 1 << chunks_l1_bits pointers to L2 blocks */
@@ -52,14 +51,20 @@ typedef struct ph_pagealloc {
 	uintptr_t search_addr; /* see the invariant above */
 	uintptr_t start, end;  /* chunk indices */
 	ph_ranges in_use;      /* every range passed to grow */
+	ph_ranges lingering;   /* after a reset, until the next growth: the ranges
+	                        * grown before it, whose summary pages are still
+	                        * mapped (see ph_pagealloc_reset) */
 } ph_pagealloc;
 
 /* Returns NULL, or a sentence explaining why the reservation failed. */
 const char *ph_pagealloc_init(ph_pagealloc *pa, const ph_geom *g);
 void ph_pagealloc_destroy(ph_pagealloc *pa);
-/* Back to the state right after init, keeping the reservations: summary
- * memory is returned to the OS and made inaccessible again, chunk bitmaps
- * are cleared.  Requires exclusive access. */
+/* Back to the state right after init, keeping the reservations: the
+ * summaries of every grown range and the chunk bitmaps are cleared.  Their
+ * summary pages stay mapped until the next growth, which makes
+ * inaccessible those it does not need itself (the next run usually needs
+ * the same ones: changing a page's protection is what a reset must not
+ * pay for every time).  Requires exclusive access. */
 void ph_pagealloc_reset(ph_pagealloc *pa);
 
 static inline uintptr_t ph_chunk_index(const ph_geom *g, uintptr_t addr) { return addr >> ph_log_chunk_bytes(g); }

@@ -2,24 +2,46 @@
 # bench/engine.sh - executions per second of the controlled scheduler on the
 # standard schedule (4 threads x 32 operations), against the sequential
 # floor and a naive harness, under TSan and without sanitizers, all modes of
-# one build measured in the same run (bench/bench_engine.c).  Rewrites the
-# engine section of docs/BENCHMARKS.md.
+# one build measured in the same run (bench/bench_engine.c).  With
+# --baseline REV the sequential floor of an older commit, built side by side
+# (exported with git archive into build/throughput/, as bench/throughput.sh
+# does), is measured in the same run too, and the floor's speed-up over it
+# printed.  Rewrites the engine section of docs/BENCHMARKS.md.
 #
-#   bench/engine.sh [--inputs N] [--repeat R]
+#   bench/engine.sh [--inputs N] [--repeat R] [--baseline REV]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-INPUTS=2000 REPEAT=5
+INPUTS=2000 REPEAT=5 BASELINE=""
+usage() { echo "usage: bench/engine.sh [--inputs N] [--repeat R] [--baseline REV]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--inputs) INPUTS=${2:?}; shift 2 ;;
-	--repeat) REPEAT=${2:?}; shift 2 ;;
-	*) echo "usage: bench/engine.sh [--inputs N] [--repeat R]" >&2; exit 2 ;;
+	--inputs) [ $# -ge 2 ] || usage; INPUTS=$2; shift 2 ;;
+	--repeat) [ $# -ge 2 ] || usage; REPEAT=$2; shift 2 ;;
+	--baseline) [ $# -ge 2 ] || usage; BASELINE=$2; shift 2 ;;
+	*) usage ;;
 	esac
 done
+[[ $INPUTS =~ ^[0-9]+$ && $INPUTS -ge 5 && $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] ||
+	{ echo "engine.sh: --inputs takes an integer >= 5, --repeat a positive integer" >&2; exit 2; }
+BASE_SHA=""
+if [ -n "$BASELINE" ]; then
+	BASE_SHA=$(git rev-parse --verify --quiet "$BASELINE^{commit}") ||
+		{ echo "engine.sh: --baseline $BASELINE is not a commit" >&2; exit 2; }
+fi
 J=$(nproc)
 make -s -j"$J" B=build/bench-plain SAN= HOOKS=1 CC=clang OPT="-O2 -g" benches
 make -s -j"$J" B=build/bench-tsan SAN=-fsanitize=thread HOOKS=1 CC=clang OPT="-O1 -g" benches
+if [ -n "$BASE_SHA" ]; then
+	src=$ROOT/build/throughput/src-$BASE_SHA
+	if [ ! -f "$src/Makefile" ]; then
+		rm -rf "$src" && mkdir -p "$src"
+		git archive "$BASE_SHA" | tar -x -C "$src"
+	fi
+	make -s -C "$src" -j"$J" B="$ROOT/build/bench-base-$BASE_SHA-plain" SAN= HOOKS=1 CC=clang OPT="-O2 -g" benches
+	make -s -C "$src" -j"$J" B="$ROOT/build/bench-base-$BASE_SHA-tsan" SAN=-fsanitize=thread HOOKS=1 CC=clang \
+		OPT="-O1 -g" benches
+fi
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
@@ -27,7 +49,7 @@ trap 'rm -f "$tmp"' EXIT
 	echo "<!-- engine-bench:begin -->"
 	echo "## Controlled scheduler: executions per second"
 	echo
-	echo "\`bench/engine.sh --inputs $INPUTS --repeat $REPEAT\`, $(date -u +%Y-%m-%d), $J cores"
+	echo "\`bench/engine.sh --inputs $INPUTS --repeat $REPEAT${BASELINE:+ --baseline $BASELINE}\`, $(date -u +%Y-%m-%d), $J cores"
 	echo "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)).  The standard schedule is"
 	echo "4 threads x 32 operations (40% small and 10% large allocations, 30% frees,"
 	echo "20% writes) with every oracle and the trace running in every mode.  The"
@@ -40,6 +62,11 @@ trap 'rm -f "$tmp"' EXIT
 	echo "120 us under TSan here); 10x over it needs an input's own work -- oracles,"
 	echo "trace, heap reset, which every mode pays -- to cost under a ninth of that,"
 	echo "so the ratio to naive grows with the number of switches per input."
+	if [ -n "$BASE_SHA" ]; then
+		echo "\"baseline floor\" is the sequential floor of $BASELINE (\`$(git log -1 --format='%h %s' "$BASE_SHA" | cut -c1-60)\`),"
+		echo "built side by side and measured in the same run; \"vs floor\" on its line is this"
+		echo "tree's floor over it (the speed-up of an input's own work)."
+	fi
 	echo
 	for b in plain tsan; do
 		echo "### $( [ $b = plain ] && echo "Without sanitizers (-O2)" || echo "ThreadSanitizer (-O1)" )"
@@ -63,6 +90,17 @@ trap 'rm -f "$tmp"' EXIT
 				printf '%s %s %s %10s %10s\n' "${line:0:14}" "${line:15:22}" "${line:38:12}" \
 					"$(awk -v r="$rate" -v f="$floor" 'BEGIN{printf "%.2fx", r / f}')" "$(echo "$line" | awk '{print $NF}')"
 			done
+			if [ -n "$BASE_SHA" ]; then
+				# The older floor: its time per input over this one's.
+				line=$(TSAN_OPTIONS=halt_on_error=1 "build/bench-base-$BASE_SHA-$b/bench_engine" --inputs "$n" \
+					--repeat "$REPEAT" --strategy "$strategy" --mode sequential)
+				base=$(echo "${line:38:12}" | tr -d ' ')
+				printf '%-14s %-22s %12s %10s %10s\n' "${line:0:14}" "baseline floor" "$base" \
+					"$(awk -v r="$base" -v f="$floor" 'BEGIN{printf "%.2fx", f / r}')" 0
+				goals="$goals$(awk -v s="$strategy" -v b="$base" -v f="$floor" -v w="$( [ $b = tsan ] && echo 5 || echo 0 )" \
+					'BEGIN { printf "- %s: floor %.2fx the baseline floor%s\n", s, f / b, (w > 0 ? sprintf(" (goal >= %dx: %s)", w, f >= w * b ? "met" : "not met") : "") }')
+"
+			fi
 			# Goal: the default (fiber) engine at >= 50% of the floor
 			# and >= 10x the naive harness.
 			goals="$goals$(awk -v s="$strategy" -v c="${R[controlled fiber]:-0}" -v f="$floor" -v n="${R[naive]:-0}" \
@@ -72,7 +110,7 @@ trap 'rm -f "$tmp"' EXIT
 		done
 		echo '```'
 		echo
-		echo "Goal (controlled fiber >= 50 % of the floor and >= 10x naive):"
+		echo "Goals (controlled fiber >= 50 % of the floor and >= 10x naive${BASE_SHA:+; under TSan the floor >= 5x the baseline floor}):"
 		echo
 		printf '%s' "$goals"
 		echo

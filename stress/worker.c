@@ -108,9 +108,12 @@ static void op_alloc(struct st_run *r, struct st_worker *w, uintptr_t n, bool ze
 		st_worker_fail(r, w, &v, NULL);
 	void *p = ph_heap_ptr(r->heap, s.base);
 	size_t len = bytes_of(r, n);
-	if ((!s.needzero || zero) && !fz_check_zero(g, s.base, p, len, id, zero, &v))
-		st_worker_fail(r, w, &v, NULL);
-	fz_fill_pattern(p, len, id, 0);
+	if (!s.needzero || zero) {
+		if (!fz_check_zero_then_fill(g, s.base, p, len, id, zero, &v))
+			st_worker_fail(r, w, &v, NULL);
+	} else {
+		fz_fill_pattern(g, p, len, id, 0);
+	}
 	w->live[w->nlive++] = (struct fz_live){s.base, n, id, 0};
 	BUMP(w, allocs, 1);
 	BUMP(w, pages_allocated, n);
@@ -166,9 +169,11 @@ static void op_write(struct st_run *r, struct st_worker *w)
 	}
 	struct fz_live *l = &w->live[st_rng_below(w->rng, w->nlive)];
 	trace_op(r, w, (struct fz_event){.sub = FZ_OP_WRITE, .id = l->id, .base = l->base, .npages = l->npages});
-	check_contents(r, w, l);
+	struct fz_verdict v;
+	if (!fz_check_pattern_then_fill(r->g, l->base, ph_heap_ptr(r->heap, l->base), bytes_of(r, l->npages), l->id,
+					l->tag, l->tag + 1, &v))
+		st_worker_fail(r, w, &v, NULL);
 	l->tag++;
-	fz_fill_pattern(ph_heap_ptr(r->heap, l->base), bytes_of(r, l->npages), l->id, l->tag);
 	BUMP(w, writes, 1);
 }
 

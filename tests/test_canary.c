@@ -8,6 +8,9 @@
  *    must report the race; the same increments under the heap lock (a real
  *    synchronisation) must not be reported.  Each runs in a child process
  *    (this binary re-executed) so the report can be observed.
+ *  - overlap (TSan builds): two threads own one heap page; the memory
+ *    oracles' per-page announcement makes TSan report it, although their
+ *    bulk passes are hidden from it; under the heap lock, no report.
  *  - deadlock: a thread finishes holding the heap lock while another waits
  *    for it: reported as DEADLOCK, with a trace, instead of hanging.
  *  - livelock: a thread passes scheduling points forever: reported as
@@ -19,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fz_oracle.h"
 #include "fz_run.h"
 #include "fz_sanitizer.h"
 #include "ph_hooks.h"
@@ -197,6 +201,58 @@ static void locked_increments(int tid, void *arg)
 	}
 }
 
+/*
+ * Two threads that both believe they own one heap page, as after an
+ * allocator bug hands it out twice: thread 0 allocates it and writes its
+ * pattern (what the runner does after an allocation), thread 1 then treats
+ * the same page as its own fresh allocation (Z1's zero check, then its
+ * pattern).  The memory oracles check bytes out of TSan's sight; their
+ * per-page announcement is what must make TSan report this race.  The
+ * address travels through a relaxed atomic, which creates no
+ * happens-before edge and no race of its own.  In the locked variant both
+ * threads touch the page only under the heap lock: no report.
+ */
+static uintptr_t shared_page;
+
+static void two_owners(struct fz_runner *r, int tid, bool locked)
+{
+	ph_heap *h = fz_runner_heap(r);
+	const ph_geom *g = ph_heap_geom(h);
+	struct fz_verdict v;
+	if (tid == 0) {
+		ph_span s = ph_alloc_span(h, NULL, 1, false);
+		if (s.base == 0)
+			abort();
+		fprintf(stderr, "canary page %p\n", ph_heap_ptr(h, s.base)); /* the report must name it */
+		if (locked)
+			ph_mutex_lock(ph_heap_lock(h));
+		fz_fill_pattern(g, ph_heap_ptr(h, s.base), ph_page_size(g), 1, 0);
+		if (locked)
+			ph_mutex_unlock(ph_heap_lock(h));
+		__atomic_store_n(&shared_page, s.base, __ATOMIC_RELAXED);
+		return;
+	}
+	uintptr_t base;
+	while ((base = __atomic_load_n(&shared_page, __ATOMIC_RELAXED)) == 0)
+		ph_hook_point(PH_PT_ZB_LOAD); /* let thread 0 run */
+	if (locked)
+		ph_mutex_lock(ph_heap_lock(h));
+	(void)fz_check_zero(g, base, ph_heap_ptr(h, base), ph_page_size(g), 2, false, &v);
+	fz_fill_pattern(g, ph_heap_ptr(h, base), ph_page_size(g), 2, 0);
+	if (locked)
+		ph_mutex_unlock(ph_heap_lock(h));
+}
+
+static void two_owners_racy(int tid, void *arg)
+{
+	two_owners(arg, tid, false);
+}
+
+static void two_owners_locked(int tid, void *arg)
+{
+	two_owners(arg, tid, true);
+}
+
 /* Child mode: run one schedule and exit 0; TSan exits 66 on a report. */
 static int child(const char *what, const char *engine_name)
 {
@@ -209,7 +265,14 @@ static int child(const char *what, const char *engine_name)
 		return 3;
 	struct fz_schedule s = two_threads(FZ_STRAT_RR); /* switches at every point */
 	struct fz_outcome out;
-	fz_runner_run_bodies(r, &s, strcmp(what, "race") == 0 ? racy_increments : locked_increments, r, &out);
+	fz_body_fn body = strcmp(what, "race") == 0	     ? racy_increments
+			  : strcmp(what, "locked") == 0	     ? locked_increments
+			  : strcmp(what, "overlap") == 0     ? two_owners_racy
+			  : strcmp(what, "overlap-locked") == 0 ? two_owners_locked
+							     : NULL;
+	if (body == NULL)
+		return 2;
+	fz_runner_run_bodies(r, &s, body, r, &out);
 	fz_runner_free(r);
 	return out.failed ? 4 : 0;
 }
@@ -240,6 +303,39 @@ static int run_child(const char *what, const char *engine, char **err)
 	int status;
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Does TSan's report in err name an access of the page the child printed
+ * ("Read of size 1 at 0x... by thread ...")? */
+static bool report_names_page(const char *err)
+{
+	const char *at = strstr(err, "canary page ");
+	void *page;
+	if (at == NULL || sscanf(at, "canary page %p", &page) != 1)
+		return false;
+	for (const char *q = strstr(err, " of size "); q != NULL; q = strstr(q + 1, " of size ")) {
+		const char *a = strstr(q, " at 0x");
+		if (a != NULL && strtoull(a + 4, NULL, 16) == (unsigned long long)(uintptr_t)page)
+			return true;
+	}
+	return false;
+}
+
+/* Heap pages: two owners of one page race in TSan's eyes although the
+ * oracles' bulk passes are hidden from it. */
+static void run_overlap(const void *arg)
+{
+	const char *engine = arg;
+	char *err = NULL;
+	int rc = run_child("overlap", engine, &err);
+	CHECK_MSG(rc == 66 && strstr(err, "ThreadSanitizer: data race") != NULL && report_names_page(err),
+		  "two owners of a page on %s: exit %d, expected TSan's report of a race on that page (66):\n%s",
+		  engine, rc, err);
+	free(err);
+	rc = run_child("overlap-locked", engine, &err);
+	CHECK_MSG(rc == 0 && strstr(err, "ThreadSanitizer") == NULL,
+		  "the same page under the heap lock on %s: exit %d, expected no report:\n%s", engine, rc, err);
+	free(err);
 }
 
 static void run_race(const void *arg)
@@ -278,6 +374,8 @@ int main(int argc, char **argv)
 #ifdef FZ_TSAN
 	ph_test_run_arg("canary/race-visible-to-tsan/pthread", run_race, "pthread");
 	ph_test_run_arg("canary/race-visible-to-tsan/fiber", run_race, "fiber");
+	ph_test_run_arg("canary/overlap-visible-to-tsan/pthread", run_overlap, "pthread");
+	ph_test_run_arg("canary/overlap-visible-to-tsan/fiber", run_overlap, "fiber");
 #endif
 	return ph_test_finish();
 }

@@ -43,8 +43,6 @@ static void fresh(void)
 		abort();
 	fz_decisions_reset(dec, g, true);
 	fz_shadow_reset(&shadow);
-	shadow.touched = shadow.npages; /* reset clears everything below this */
-	fz_shadow_reset(&shadow);
 }
 
 /* Feeds a note; returns the oracle that fired, or NULL. */
@@ -106,7 +104,7 @@ static void test_o1_contents(void)
 {
 	static unsigned char buf[8 * 128];
 	struct fz_verdict v;
-	fz_fill_pattern(buf, sizeof buf, 42, 3);
+	fz_fill_pattern(g, buf, sizeof buf, 42, 3);
 	CHECK(fz_check_pattern(g, page(0, 0), buf, sizeof buf, 42, 3, &v));
 	CHECK(!fz_check_pattern(g, page(0, 0), buf, sizeof buf, 42, 4, &v)); /* another write's tag */
 	buf[1000] ^= 1;

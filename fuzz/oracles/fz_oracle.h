@@ -49,19 +49,38 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
 #define FZ_PAGE_FREED 1u /* handed out once, now free (dirty) */
 /* values >= 2: in use by allocation number value - 2 */
 
-/* Pages are indexed from the heap's first arena slot.  Entries are
- * accessed with relaxed atomics so concurrent threads may update them
- * without creating happens-before edges. */
+/*
+ * Pages are indexed from the heap's first arena slot.  Besides each page's
+ * state the shadow keeps three bitmaps, one bit per page, so that at-rest
+ * checks and the reset work a word (64 pages) at a time:
+ *   used     the page was handed out since the last reset (state != NEVER);
+ *   live     the page belongs to a live allocation (state >= 2);
+ *   written  the harness wrote the page's memory since the last reset.
+ * A page not written since the reset holds nothing this run put there: the
+ * memory oracles treat it as fresh (zero) without reading it, and the
+ * reset leaves heap memory as it is (fz_fill_allocation).
+ * When `concurrent` (free-running threads, stress workers; the default)
+ * every field is accessed with relaxed atomics, so threads may update it at
+ * the same time without creating happens-before edges.  Otherwise (a
+ * controlled schedule: one thread at a time) per-page states are read and
+ * written in plain, uninstrumented loops, like the harness's other
+ * bookkeeping.  Invariants at rest: live and written are subsets of used;
+ * used bits, and non-NEVER states, lie only in words below `touched`.
+ */
 struct fz_shadow {
 	uint32_t *state;
-	size_t npages;
+	uint64_t *used, *live, *written; /* nwords words each */
+	size_t npages, nwords;
 	uintptr_t vbase;
 	unsigned page_shift;
-	size_t touched; /* pages below this index may be non-NEVER */
+	bool concurrent;  /* set between inputs only */
+	size_t touched; /* words below this index may be non-zero (only grows until a reset) */
 };
 
 bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g);
 void fz_shadow_free(struct fz_shadow *s);
+/* Back to "nothing handed out"; costs what the last run touched.  No
+ * thread may be using the shadow. */
 void fz_shadow_reset(struct fz_shadow *s);
 /* O1: marks the pages in use by allocation id; false if any was in use. */
 bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, uint32_t id,
@@ -70,22 +89,54 @@ void fz_shadow_release(struct fz_shadow *s, uintptr_t base, uintptr_t npages);
 /* Any page of the range handed out before (in use or freed)? */
 bool fz_shadow_any_used(const struct fz_shadow *s, uintptr_t base, uintptr_t npages);
 uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintptr_t npages);
-/* Calls fn for every maximal run of pages ever handed out since the last
- * reset (the only heap pages the harness can have written). */
-void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t base, uintptr_t npages, void *arg),
-				 void *arg);
+/* Calls fn for every maximal run of [base, +npages) whose pages are all
+ * written, or all not written, since the last reset, in address order. */
+void fz_shadow_for_each_written_run(const struct fz_shadow *s, uintptr_t base, uintptr_t npages,
+				    void (*fn)(uintptr_t base, uintptr_t npages, bool written, void *arg), void *arg);
+/* Marks pages whose memory the harness has written (they must be used). */
+void fz_shadow_mark_written(struct fz_shadow *s, uintptr_t base, uintptr_t npages);
 /* In-use owner id of a page, or -1. */
 long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr);
+/* Live bits of the 64 pages from addr (64-page aligned from the heap's
+ * first slot): bit i set when page i belongs to a live allocation. */
+uint64_t fz_shadow_live_word(const struct fz_shadow *s, uintptr_t addr);
 
-/* ---- real memory (Z1 and O1's content check) ---- */
+/* ---- real memory (Z1 and O1's content check) ----
+ * Each checks or writes every byte in a pass the sanitizers do not
+ * instrument, announcing one access per page to ThreadSanitizer, so TSan
+ * still sees two owners of one page race (fz_bulk.h). */
 
 /* Z1: false if [p, p+n) holds a non-zero byte. */
 bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		   bool requested, struct fz_verdict *v);
-void fz_fill_pattern(void *p, size_t n, uint32_t id, uint32_t tag);
+/* O1: writes pattern (id, tag) over [p, p+n), n a multiple of 8. */
+void fz_fill_pattern(const ph_geom *g, void *p, size_t n, uint32_t id, uint32_t tag);
 /* O1: false if [p, p+n) no longer holds pattern (id, tag). */
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		      uint32_t tag, struct fz_verdict *v);
+/* fz_check_pattern while no schedule thread runs (every thread's accesses
+ * happen before it, so TSan could not report a race): no per-page
+ * announcement. */
+bool fz_check_pattern_at_rest(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id, uint32_t tag,
+			      struct fz_verdict *v);
+/* fz_check_zero, then (when it holds) fz_fill_pattern with tag 0, in one
+ * pass over the memory.  On a Z1 failure the memory is left partly
+ * rewritten; the verdict names the original byte. */
+bool fz_check_zero_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, bool requested,
+			     struct fz_verdict *v);
+/* What a fresh allocation [base, +npages) at p gets from the runner, whose
+ * shadow knows which pages it wrote since the reset: when check (the
+ * allocation was handed out as needing no zeroing, or zeroed on request),
+ * Z1 on the pages written before -- the others hold nothing this run put
+ * there, they count as fresh and are not read -- then pattern (id, 0) over
+ * all of it, in one pass; the pages are marked written.  The pages must
+ * have been handed out (fz_shadow_hand_out). */
+bool fz_fill_allocation(const ph_geom *g, struct fz_shadow *s, uintptr_t base, void *p, uintptr_t npages, uint32_t id,
+			bool check, bool requested, struct fz_verdict *v);
+/* fz_check_pattern with tag, then (when it holds) fz_fill_pattern with
+ * new_tag, in one pass: what a write to a live allocation does. */
+bool fz_check_pattern_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, uint32_t tag,
+				uint32_t new_tag, struct fz_verdict *v);
 
 /* ---- decisions: Z2, Z3, O2, O3 from the allocator's notes ---- */
 
@@ -172,6 +223,9 @@ struct fz_live {
  * allocation or sits free in a P's cache, never both. */
 bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const *ps, unsigned nps,
 			struct fz_verdict *v);
+/* O1: every page of a span handed out lies in an arena that exists (the
+ * arena index is read atomically: any time). */
+bool fz_span_in_arenas(const ph_heap *h, uintptr_t base, uintptr_t npages, uint32_t id, struct fz_verdict *v);
 /* After every allocation was freed and every P destroyed: nothing in use. */
 bool fz_heap_empty(ph_heap *h, struct fz_verdict *v);
 

@@ -1,11 +1,28 @@
-/* fz_oracle_pages.c - the page shadow (O1) and real-memory checks (Z1, O1). */
+/*
+ * fz_oracle_pages.c - the real-memory oracles: Z1 (handed-out memory that
+ * needs no zeroing is zero) and O1's contents check (a live allocation
+ * holds the pattern its owner last wrote).  The page shadow, O1's other
+ * half, is fz_shadow.c.
+ *
+ * Every byte is checked in a pass the sanitizers do not instrument, which
+ * announces one access per page to ThreadSanitizer as it goes (fz_bulk.h):
+ * that is what lets TSan see two owners of one page race.
+ *
+ * Fresh memory.  Z1 asks whether memory handed out as needing no zeroing
+ * holds anything an earlier allocation put there.  Within one run the
+ * shadow knows every page the harness wrote (the allocator writes only
+ * zeros), so the runner's check (fz_fill_allocation) reads just those
+ * pages; any other page holds nothing this run wrote and counts as zero
+ * whatever an earlier run left in it, so the reset between runs need not
+ * clear heap memory at all.
+ */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
+#include "fz_bulk.h"
 #include "fz_oracle.h"
 #include "fz_trace.h"
-#include "ph_os.h"
 #include "fz_sanitizer.h"
 
 FZ_HARNESS_CODE_BEGIN
@@ -20,165 +37,25 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
 	return false;
 }
 
-bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
+static bool zero_verdict(const ph_geom *g, uintptr_t base, const void *p, size_t n, size_t bad, uint32_t id,
+			 bool requested, struct fz_verdict *v)
 {
-	s->npages = (size_t)g->max_arenas * ph_arena_pages(g);
-	s->state = ph_os_alloc(s->npages * sizeof *s->state);
-	s->vbase = g->heap_vbase;
-	s->page_shift = g->page_shift;
-	s->touched = 0;
-	return s->state != NULL;
-}
-
-void fz_shadow_free(struct fz_shadow *s)
-{
-	ph_os_free(s->state, s->npages * sizeof *s->state);
-	s->state = NULL;
-}
-
-void fz_shadow_reset(struct fz_shadow *s)
-{
-	memset(s->state, 0, s->touched * sizeof *s->state);
-	s->touched = 0;
-}
-
-static size_t index_of(const struct fz_shadow *s, uintptr_t addr)
-{
-	return (addr - s->vbase) >> s->page_shift;
-}
-
-static void note_touched(struct fz_shadow *s, size_t end)
-{
-	size_t t = __atomic_load_n(&s->touched, __ATOMIC_RELAXED);
-	while (t < end && !__atomic_compare_exchange_n(&s->touched, &t, end, true, __ATOMIC_RELAXED,
-						       __ATOMIC_RELAXED))
-		;
-}
-
-bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, uint32_t id,
-			const ph_geom *g, struct fz_verdict *v)
-{
-	size_t first = index_of(s, base);
-	char at[32];
-	if (first + npages > s->npages)
-		return fz_fail_verdict(v, "O1", "allocation #%u at %s+%lu lies outside the heap", id,
-				       fz_where(g, base, at, sizeof at), (unsigned long)npages);
-	note_touched(s, first + npages);
-	for (uintptr_t i = 0; i < npages; i++) {
-		uint32_t old = __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED);
-		for (;;) {
-			if (old >= 2)
-				return fz_fail_verdict(v, "O1",
-						       "page %s handed out to allocation #%u while allocation #%u still uses it",
-						       fz_where(g, base + (i << g->page_shift), at, sizeof at), id,
-						       old - 2);
-			if (__atomic_compare_exchange_n(&s->state[first + i], &old, id + 2, false,
-							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-				break;
-		}
-	}
-	return true;
-}
-
-void fz_shadow_release(struct fz_shadow *s, uintptr_t base, uintptr_t npages)
-{
-	size_t first = index_of(s, base);
-	for (uintptr_t i = 0; i < npages && first + i < s->npages; i++)
-		__atomic_store_n(&s->state[first + i], FZ_PAGE_FREED, __ATOMIC_RELAXED);
-}
-
-bool fz_shadow_any_used(const struct fz_shadow *s, uintptr_t base, uintptr_t npages)
-{
-	size_t first = index_of(s, base);
-	for (uintptr_t i = 0; i < npages && first + i < s->npages; i++)
-		if (__atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED) != FZ_PAGE_NEVER)
-			return true;
-	return false;
-}
-
-uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintptr_t npages)
-{
-	size_t first = index_of(s, base);
-	uintptr_t n = 0;
-	for (uintptr_t i = 0; i < npages && first + i < s->npages; i++)
-		n += __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED) == FZ_PAGE_NEVER;
-	return n;
-}
-
-void fz_shadow_for_each_used_run(const struct fz_shadow *s, void (*fn)(uintptr_t base, uintptr_t npages, void *arg),
-				 void *arg)
-{
-	size_t i = 0, end = __atomic_load_n(&s->touched, __ATOMIC_RELAXED);
-	while (i < end) {
-		if (__atomic_load_n(&s->state[i], __ATOMIC_RELAXED) == FZ_PAGE_NEVER) {
-			i++;
-			continue;
-		}
-		size_t run = i;
-		while (i < end && __atomic_load_n(&s->state[i], __ATOMIC_RELAXED) != FZ_PAGE_NEVER)
-			i++;
-		fn(s->vbase + ((uintptr_t)run << s->page_shift), i - run, arg);
-	}
-}
-
-long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr)
-{
-	size_t i = index_of(s, addr);
-	if (i >= s->npages)
-		return -1;
-	uint32_t st = __atomic_load_n(&s->state[i], __ATOMIC_RELAXED);
-	return st >= 2 ? (long)(st - 2) : -1;
-}
-
-/*
- * The memory oracles go through memcmp/memcpy: ThreadSanitizer (and the
- * other sanitizers) intercept those as one range access, which keeps every
- * byte checked for races at a fraction of the cost of a loop of 8-byte
- * instrumented accesses.
- */
-
-static const unsigned char zero_block[4096];
-
-/* Index of the first byte of p[0..n) that is not zero, or n. */
-static size_t first_nonzero(const unsigned char *p, size_t n)
-{
-	for (size_t off = 0; off < n; off += sizeof zero_block) {
-		size_t len = n - off < sizeof zero_block ? n - off : sizeof zero_block;
-		if (memcmp(p + off, zero_block, len) != 0) {
-			for (size_t i = off; i < off + len; i++)
-				if (p[i] != 0)
-					return i;
-		}
-	}
-	return n;
-}
-
-/* Index of the first byte of p[0..n) (n a multiple of 8) that differs from
- * the repeated 8-byte word `want`, or n.  A buffer is that word repeated
- * exactly when its first word matches and it equals itself shifted by 8. */
-static size_t first_mismatch(const unsigned char *p, size_t n, uint64_t want)
-{
-	if (n == 0)
-		return 0;
-	if (memcmp(p, &want, sizeof want) == 0 && memcmp(p, p + sizeof want, n - sizeof want) == 0)
-		return n;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ((const unsigned char *)&want)[i % sizeof want])
-			return i;
-	return n;
-}
-
-bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
-		   bool requested, struct fz_verdict *v)
-{
-	size_t bad = first_nonzero(p, n);
-	if (bad == n)
-		return true;
 	char at[32], pg[32];
 	return fz_fail_verdict(v, "Z1",
 			       "allocation #%u at %s+%lu was handed out %s, but byte %zu (page %s) is 0x%02x",
 			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift),
 			       requested ? "as zeroed on request" : "as not needing zeroing", bad,
+			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
+			       ((const unsigned char *)p)[bad]);
+}
+
+static bool pattern_verdict(const ph_geom *g, uintptr_t base, const void *p, size_t n, size_t bad, uint32_t id,
+			    struct fz_verdict *v)
+{
+	char at[32], pg[32];
+	return fz_fail_verdict(v, "O1",
+			       "contents of allocation #%u at %s+%lu changed while it was live: byte %zu (page %s) is 0x%02x",
+			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift), bad,
 			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
 			       ((const unsigned char *)p)[bad]);
 }
@@ -189,30 +66,78 @@ static uint64_t pattern_word(uint32_t id, uint32_t tag)
 	return 0xA500000000000000ull | ((uint64_t)(tag & 0xFFFF) << 32) | (uint64_t)id << 1 | 1;
 }
 
-void fz_fill_pattern(void *p, size_t n, uint32_t id, uint32_t tag)
+bool fz_check_zero(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
+		   bool requested, struct fz_verdict *v)
 {
-	unsigned char *b = p;
-	uint64_t word = pattern_word(id, tag);
-	if (n < sizeof word)
-		return;
-	memcpy(b, &word, sizeof word);
-	/* Double the filled prefix until the buffer is full. */
-	for (size_t done = sizeof word; done < n; done *= 2)
-		memcpy(b + done, b, done < n - done ? done : n - done);
+	size_t bad = fz_bulk_first_mismatch(p, n, ph_page_size(g), 0);
+	return bad == n || zero_verdict(g, base, p, n, bad, id, requested, v);
+}
+
+void fz_fill_pattern(const ph_geom *g, void *p, size_t n, uint32_t id, uint32_t tag)
+{
+	fz_bulk_fill(p, n, ph_page_size(g), pattern_word(id, tag));
 }
 
 bool fz_check_pattern(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id,
 		      uint32_t tag, struct fz_verdict *v)
 {
-	size_t bad = first_mismatch(p, n, pattern_word(id, tag));
-	if (bad == n)
-		return true;
-	char at[32], pg[32];
-	return fz_fail_verdict(v, "O1",
-			       "contents of allocation #%u at %s+%lu changed while it was live: byte %zu (page %s) is 0x%02x",
-			       id, fz_where(g, base, at, sizeof at), (unsigned long)(n >> g->page_shift), bad,
-			       fz_where(g, base + (bad & ~(ph_page_size(g) - 1)), pg, sizeof pg),
-			       ((const unsigned char *)p)[bad]);
+	size_t bad = fz_bulk_first_mismatch(p, n, ph_page_size(g), pattern_word(id, tag));
+	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
+}
+
+bool fz_check_pattern_at_rest(const ph_geom *g, uintptr_t base, const void *p, size_t n, uint32_t id, uint32_t tag,
+			      struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_first_mismatch_unseen(p, n, ph_page_size(g), pattern_word(id, tag));
+	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
+}
+
+bool fz_check_zero_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, bool requested,
+			     struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_replace(p, n, ph_page_size(g), 0, pattern_word(id, 0));
+	return bad == n || zero_verdict(g, base, p, n, bad, id, requested, v);
+}
+
+/* fz_fill_allocation's walk over runs of written and fresh pages. */
+struct fill {
+	const ph_geom *g;
+	uintptr_t base;
+	unsigned char *p;
+	uint64_t word;
+	bool check;
+	size_t bad; /* byte offset of the first Z1 violation, or SIZE_MAX */
+};
+
+static void fill_run(uintptr_t base, uintptr_t npages, bool written, void *arg)
+{
+	struct fill *f = arg;
+	if (f->bad != SIZE_MAX)
+		return; /* the verdict is in: the input ends */
+	size_t off = (size_t)(base - f->base), len = (size_t)npages << f->g->page_shift;
+	if (written && f->check) {
+		size_t bad = fz_bulk_replace(f->p + off, len, ph_page_size(f->g), 0, f->word);
+		if (bad != len)
+			f->bad = off + bad;
+	} else {
+		fz_bulk_fill(f->p + off, len, ph_page_size(f->g), f->word);
+	}
+}
+
+bool fz_fill_allocation(const ph_geom *g, struct fz_shadow *s, uintptr_t base, void *p, uintptr_t npages, uint32_t id,
+			bool check, bool requested, struct fz_verdict *v)
+{
+	struct fill f = {.g = g, .base = base, .p = p, .word = pattern_word(id, 0), .check = check, .bad = SIZE_MAX};
+	fz_shadow_for_each_written_run(s, base, npages, fill_run, &f);
+	fz_shadow_mark_written(s, base, npages);
+	return f.bad == SIZE_MAX || zero_verdict(g, base, p, (size_t)npages << g->page_shift, f.bad, id, requested, v);
+}
+
+bool fz_check_pattern_then_fill(const ph_geom *g, uintptr_t base, void *p, size_t n, uint32_t id, uint32_t tag,
+				uint32_t new_tag, struct fz_verdict *v)
+{
+	size_t bad = fz_bulk_replace(p, n, ph_page_size(g), pattern_word(id, tag), pattern_word(id, new_tag));
+	return bad == n || pattern_verdict(g, base, p, n, bad, id, v);
 }
 
 FZ_HARNESS_CODE_END

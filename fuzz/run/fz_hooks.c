@@ -2,9 +2,13 @@
  * fz_hooks.c - the allocator's hooks (allocator/ph_hooks.h), implemented
  * for the runner: scheduling points hand control to the controlled
  * scheduler, lock waits let other threads run, notes go to the trace and
- * to the decision oracles.  With no schedule running (the main thread's
- * set-up and clean-up) every hook returns at once.
+ * to the decision oracles, zeroing goes through the memory oracles' bulk
+ * pass.  With no schedule running (the main thread's set-up and clean-up)
+ * every hook returns at once.
  */
+#include <string.h>
+
+#include "fz_bulk.h"
 #include "fz_run_internal.h"
 #include "fz_sanitizer.h"
 
@@ -120,6 +124,19 @@ void ph_hook_note(const struct ph_note *n)
 		fz_runner_fail(r, tid, &v, NULL);
 		fz_runner_unwind(r, tid);
 	}
+}
+
+/* The allocator zeroes a span like the memory oracles check one: every
+ * byte out of the sanitizers' sight, one write per page that TSan sees, so
+ * zeroing a page someone else still uses remains a race it reports. */
+void ph_hook_zero(void *p, size_t n)
+{
+	struct fz_runner *r = fz_active_runner;
+	if (r == NULL) {
+		memset(p, 0, n);
+		return;
+	}
+	fz_bulk_clear(p, n, ph_page_size(r->g));
 }
 #endif
 

@@ -53,6 +53,24 @@
 #define FZ_HARNESS_CODE_END
 #endif
 
+/*
+ * FZ_UNINSTRUMENTED: a function whose plain loads and stores neither
+ * ThreadSanitizer, AddressSanitizer nor UBSan instrument (clang keeps
+ * instrumenting its atomics and calls, and never inlines it into an
+ * instrumented caller; noinline says so for every compiler).
+ * MemorySanitizer stays on: its stores must keep memory initialised.  For
+ * the harness's bulk loops over memory whose contents, not whose accessors,
+ * are being judged (fz_bulk.c) and over its own bookkeeping where a
+ * schedule runs one thread at a time (fz_shadow.c).
+ */
+#if defined(__clang__)
+#define FZ_UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define FZ_UNINSTRUMENTED __attribute__((no_sanitize("address,thread,undefined"), noinline))
+#else
+#define FZ_UNINSTRUMENTED __attribute__((noinline))
+#endif
+
 #ifdef FZ_TSAN
 /* Cheaper than AnnotateIgnoreReads/WritesBegin, which record the caller's
  * stack on every call. */

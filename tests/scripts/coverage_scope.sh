@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# coverage_scope.sh - libFuzzer's coverage instrumentation is where it
+# guides the search, and nowhere else, in the fuzz targets ./build.sh
+# builds (TSan and ASan+UBSan): the allocator, the schedule decoder and
+# text form, the targets' entry points and fuzz_pagealloc's operations
+# (fz_pagediff.c) carry edge counters and comparison tracing; the oracles,
+# the shadow, the trace, the scheduler, the engines and the runner carry
+# neither -- their loops over pages and events would pay a callback per
+# comparison and feed the fuzzer values that no input byte decides.
+# Checked in the object files, so inlined helpers and out-of-line copies of
+# header functions count too.
+set -uo pipefail
+cd "$ROOT"
+
+# Files whose code is meant to be instrumented.
+instrumented() {
+	case $1 in
+	allocator/* | fuzz/schedule/* | fuzz/targets/* | fuzz/oracles/fz_pagediff.c) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+for variant in fuzz-tsan fuzz-asan; do
+	obj=$ROOT/build/$variant/obj
+	if [ ! -d "$obj" ]; then
+		echo "FAIL coverage-scope-$variant: no objects in $obj (./build.sh builds them)"
+		continue
+	fi
+	bad="" seen_alloc=0 seen_decoder=0 checked=0
+	for src in allocator/*.c fuzz/*/*.c; do
+		o=$obj/${src%.c}.o
+		[ -f "$o" ] || continue
+		checked=$((checked + 1))
+		# Functions holding a call to a comparison-tracing callback, and
+		# whether the object has an edge-counter section at all.
+		funcs=$(objdump -dr "$o" | awk '/^[0-9a-f]+ <.*>:$/ { f = $2 } /R_X86_64_PLT32[[:space:]]+__sanitizer_cov_trace/ { print f }' | sort -u | tr -d '<>:' | tr '\n' ' ')
+		counters=$(objdump -h "$o" | awk '$2 == "__sancov_cntrs"' | wc -l)
+		if instrumented "$src"; then
+			case $src in
+			allocator/ph_pagealloc.c) [ -n "$funcs" ] && [ "$counters" -gt 0 ] && seen_alloc=1 ;;
+			fuzz/schedule/fz_decode.c) [ -n "$funcs" ] && [ "$counters" -gt 0 ] && seen_decoder=1 ;;
+			esac
+		elif [ -n "$funcs" ] || [ "$counters" -gt 0 ]; then
+			bad="$bad $src(${funcs:-edge counters})"
+		fi
+	done
+	if [ "$checked" -eq 0 ]; then
+		echo "FAIL coverage-scope-$variant: no object files found under $obj"
+	elif [ -n "$bad" ]; then
+		echo "FAIL coverage-scope-$variant: harness code carries coverage instrumentation:$bad"
+	elif [ "$seen_alloc" = 0 ] || [ "$seen_decoder" = 0 ]; then
+		echo "FAIL coverage-scope-$variant: the allocator or the decoder lost its coverage instrumentation"
+	else
+		echo "PASS coverage-scope-$variant ($checked objects: harness free of coverage, allocator and decoder instrumented)"
+	fi
+done
