@@ -132,7 +132,7 @@ static void spin_forever(int tid, void *arg)
 	(void)arg;
 	if (tid == 0)
 		for (;;)
-			ph_hook_point(PH_PT_ZB_LOAD); /* retries that never succeed */
+			ph_hook_point(PH_PT_ZB_LOAD, 0); /* retries that never succeed */
 }
 
 static void run_livelock(const void *arg)
@@ -181,7 +181,7 @@ static void racy_increments(int tid, void *arg)
 	(void)arg;
 	for (int i = 0; i < 3; i++) {
 		long v = counter;
-		ph_hook_point(PH_PT_ZB_LOAD); /* the scheduler switches here */
+		ph_hook_point(PH_PT_ZB_LOAD, 0); /* the scheduler switches here */
 		counter = v + 1;
 	}
 }
