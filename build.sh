@@ -24,6 +24,11 @@ usage: ./build.sh [COMMAND] [ARGS]
   repro FILE [TARGET]
                      replay a crash file, print its swimlane trace and name
                      the oracle that fired
+  explore FILE [OPTIONS]
+                     run every interleaving of a text schedule's threads with
+                     at most K preemptions (out/explore; --preemptions K,
+                     --por none|dpor, --max-executions N, --seconds S,
+                     --json FILE, --out DIR, --drop-decisions; docs/EXPLORE.md)
   bugs               list the injected-bug suite, one "name  description" line each
   help               this text
 
@@ -96,6 +101,8 @@ cmd_build() {
 	[ -x "$b/tsan-locked/stress" ] && cp -f "$b/tsan-locked/stress" "$LOCAL_OUT/stress-locked"
 	[ -x "$b/fast-locked/stress" ] && cp -f "$b/fast-locked/stress" "$LOCAL_OUT/stress-fast-locked"
 	[ -x "$b/fast/schedtool" ] && cp -f "$b/fast/schedtool" "$LOCAL_OUT/schedtool"
+	# The explorer needs the hooks: the TSan build, like the fuzz targets.
+	[ -x "$b/tsan/explore" ] && cp -f "$b/tsan/explore" "$LOCAL_OUT/explore"
 	echo "build.sh: built into $LOCAL_OUT${ALLOC_BUG:+ (with injected bug $ALLOC_BUG)}"
 }
 
@@ -321,6 +328,12 @@ cmd_repro() {
 	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" FZ_TRACE=1 "$LOCAL_OUT/$target" "$file"
 }
 
+cmd_explore() {
+	[ $# -ge 1 ] || die_usage "explore FILE [OPTIONS]"
+	[ -x "$LOCAL_OUT/explore" ] || cmd_build >&2
+	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" exec "$LOCAL_OUT/explore" "$@"
+}
+
 cmd_bugs() {
 	[ -f allocator/ph_bugs.def ] || { echo "build.sh: allocator/ph_bugs.def is missing" >&2; exit 1; }
 	sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)", *"\([^"]*\)".*/\1\t\2/p' allocator/ph_bugs.def |
@@ -344,6 +357,7 @@ main() {
 	test) [ $# -eq 0 ] || die_usage "test takes no arguments"; cmd_test ;;
 	fuzz) cmd_fuzz "$@" ;;
 	repro) cmd_repro "$@" ;;
+	explore) cmd_explore "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;
