@@ -52,7 +52,10 @@ static int random_runnable(struct fz_sched *s)
 /* The chooser's pick, told what the decisions picked (or that they ran out). */
 static int ask(struct fz_sched *s, enum fz_call call, int decided)
 {
-	return s->chooser->choose(s->chooser->arg, s, call, decided);
+	int t = s->chooser->choose(s->chooser->arg, s, call, decided);
+	if (t >= 0)
+		(void)runnable(s, (unsigned)t); /* a waiter picked once the lock is free runs again */
+	return t;
 }
 
 /* A new choice, made when the current slice is over or the current thread
@@ -67,6 +70,9 @@ static int choose(struct fz_sched *s, enum fz_call call)
 		return s->chooser != NULL ? ask(s, call, t) : t;
 	}
 	if (s->chooser != NULL) {
+		/* A slice the last decision left unused (its thread blocked or
+		 * finished) belongs to no one: every later point is the chooser's. */
+		s->slice_left = 0;
 		s->why = "explore";
 		return ask(s, call, FZ_SCHED_UNDECIDED);
 	}
