@@ -179,7 +179,7 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 	}
 	if (x->run.error[0] != '\0') {
 		res->stop = FZ_EXPLORE_ERROR;
-		snprintf(res->error, sizeof res->error, "execution %llu: %s: the program is not deterministic",
+		snprintf(res->error, sizeof res->error, "execution %llu: %.140s: the program is not deterministic",
 			 (unsigned long long)res->executions, x->run.error);
 		return false;
 	}

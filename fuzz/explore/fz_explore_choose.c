@@ -123,7 +123,7 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 			fz_xevent_describe(&n->ev, was, sizeof was);
 			fz_xevent_describe(&ev, now, sizeof now);
 			snprintf(x->run.error, sizeof x->run.error,
-				 "step %zu did not replay the same way (recorded: %s; now: %s)", i, was, now);
+				 "step %zu did not replay the same way (recorded: %.60s; now: %.60s)", i, was, now);
 		}
 		return;
 	}
