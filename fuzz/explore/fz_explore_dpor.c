@@ -20,12 +20,12 @@
  *    thread whose first step in v has no predecessor in v) is already a
  *    branch of node j, or asleep there, one is added - i's own thread when
  *    it is an initial.
- * The heap lock needs two refinements, as in Nidhugg's treatment of
- * mutexes: an acquire after a release can never be reversed (the acquiring
- * thread cannot run while the lock is held), so for an acquire the race
- * that counts is with the previous acquire by another thread, skipping its
- * release; and any reversal whose i acquires the lock is dropped when the
- * lock would still be held after v.
+ * The heap lock needs two refinements, the usual treatment of mutexes in
+ * stateless model checkers: an acquire after a release can never be
+ * reversed (the acquiring thread cannot run while the lock is held), so
+ * for an acquire the race that counts is with the previous acquire by
+ * another thread, skipping its release; and any reversal whose i acquires
+ * the lock is dropped when the lock would still be held after v.
  *
  * The bound.  A branch that would cost a preemption beyond K is not added
  * (counted in bound_cut).  Cutting alone loses classes that do fit the
