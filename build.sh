@@ -27,7 +27,7 @@ usage: ./build.sh [COMMAND] [ARGS]
   explore FILE [OPTIONS]
                      run every interleaving of a text schedule's threads with
                      at most K preemptions (out/explore; --preemptions K,
-                     --por none|dpor, --max-executions N, --seconds S,
+                     --por none|dpor|dpor-cut, --max-executions N, --seconds S,
                      --json FILE, --out DIR, --drop-decisions; docs/EXPLORE.md)
   bugs               list the injected-bug suite, one "name  description" line each
   help               this text

@@ -13,7 +13,7 @@
  *    leaves nothing out), and DPOR runs exactly one complete execution per
  *    class --por none finds;
  *  - the bound: DPOR with K reaches every terminal state --por none reaches
- *    with K (K = 1, 2);
+ *    with K (K = 1, 2); dpor-cut reaches only states --por none reaches;
  *  - a failure found mid-search replays to the same verdict from the
  *    decisions written for it, also after encoding and decoding;
  *  - prefixes, caps, determinism, and the report's sentence.
@@ -240,6 +240,34 @@ static void check_bounded(const void *arg)
 	}
 }
 
+/* --por dpor-cut: fewer executions, only states --por none also reaches,
+ * and a sentence that says what may be missing. */
+static void test_dpor_cut(void)
+{
+	struct run none, dpor, cut;
+	explore(mixed, FZ_POR_NONE, 2, &none);
+	explore(mixed, FZ_POR_DPOR, 2, &dpor);
+	explore(mixed, FZ_POR_DPOR_CUT, 2, &cut);
+	CHECK(cut.res.executions <= dpor.res.executions);
+	size_t nn = distinct(none.states, none.n), nc = distinct(cut.states, cut.n);
+	CHECK(nc > 0);
+	for (size_t i = 0; i < nc; i++)
+		CHECK(bsearch(&cut.states[i], none.states, nn, sizeof *none.states, cmp_u64) != NULL);
+	static struct fz_schedule s;
+	const struct fz_profile *pr = NULL;
+	parse(mixed, &pr, &s);
+	struct fz_explore_options o = {.preemptions = 2, .por = FZ_POR_DPOR_CUT};
+	struct fz_explore_report rep = {.program = "p", .pr = pr, .s = &s, .o = &o, .res = &cut.res};
+	char sentence[1024];
+	fz_explore_sentence(&rep, sentence, sizeof sentence);
+	CHECK_MSG(cut.res.bound_cut == 0 || strstr(sentence, "may not be covered") != NULL, "sentence: %s", sentence);
+	enum fz_por p;
+	CHECK(fz_por_parse("dpor-cut", &p) && p == FZ_POR_DPOR_CUT && !fz_por_parse("dpor-fast", &p));
+	run_free(&none);
+	run_free(&dpor);
+	run_free(&cut);
+}
+
 /* ---- failures -------------------------------------------------------------- */
 
 /* A failure in the middle of the search (a LIVELOCK where a small budget
@@ -403,6 +431,7 @@ int main(int argc, char **argv)
 	ph_test_run_arg("explore-classes-two-allocs", check_classes, two_allocs);
 	ph_test_run_arg("explore-classes-blocked-prefix", check_classes, blocked);
 	ph_test_run_arg("explore-bounded-states-mixed", check_bounded, mixed);
+	ph_test_run("explore-dpor-cut", test_dpor_cut);
 	ph_test_run("explore-failure-replays", test_failure_replays);
 	ph_test_run("explore-prefix", test_prefix);
 	ph_test_run("explore-cap-incomplete", test_cap);

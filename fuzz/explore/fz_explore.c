@@ -202,7 +202,7 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 	else if (x->run.bound_abandoned)
 		res->bound_blocked++;
 	uint64_t cls = 0;
-	if (!fz_explore_analyse(x, x->o.por == FZ_POR_DPOR, &cls)) {
+	if (!fz_explore_analyse(x, x->o.por != FZ_POR_NONE, &cls)) {
 		res->stop = FZ_EXPLORE_ERROR;
 		snprintf(res->error, sizeof res->error, "out of memory analysing execution %llu",
 			 (unsigned long long)res->executions);

@@ -30,7 +30,14 @@
 #include "fz_run.h"
 #include "fz_schedule.h"
 
-enum fz_por { FZ_POR_NONE, FZ_POR_DPOR };
+/* NONE: every interleaving.  DPOR: one execution per class; under a bound
+ * it branches earlier to make up for what the bound cuts (docs/EXPLORE.md).
+ * DPOR_CUT: the same, but the bound only cuts: fewer executions, and
+ * interleavings within the bound may be left out. */
+enum fz_por { FZ_POR_NONE, FZ_POR_DPOR, FZ_POR_DPOR_CUT };
+/* "none", "dpor", "dpor-cut"; and back (false if unknown). */
+const char *fz_por_name(enum fz_por p);
+bool fz_por_parse(const char *name, enum fz_por *p);
 
 #define FZ_EXPLORE_UNBOUNDED (-1)
 

@@ -80,7 +80,7 @@ static uint64_t heap_grows(const struct fz_explorer *x)
 
 bool fz_explore_sleep_sets(const struct fz_explorer *x)
 {
-	return x->o.por == FZ_POR_DPOR;
+	return x->o.por != FZ_POR_NONE;
 }
 
 bool fz_explore_is_preemption(const struct fz_explorer *x, const struct fz_xnode *n, int t)
@@ -224,7 +224,7 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 	if (t < 0 || n->fixed)
 		return t;
 	n->done = (fz_tmask)(1u << t);
-	if (x->o.por == FZ_POR_DPOR) {
+	if (x->o.por != FZ_POR_NONE) {
 		n->backtrack = n->done;
 		return t;
 	}

@@ -39,6 +39,7 @@
  * sleep had a different budget.  On every program of the test corpus this
  * reaches exactly the terminal states --por none reaches within the same
  * bound (tests/test_explore.c checks it); it is checked, not proven.
+ * --por dpor-cut leaves the compensation out: the bound only cuts.
  *
  * A run the overlap detector ended early (its last step ENDS) also races
  * with every other thread's pending step: those are tried before it.
@@ -163,7 +164,7 @@ static void add_branch(struct fz_explorer *x, size_t n, fz_tmask initials, unsig
 	bool preempts = fz_explore_is_preemption(x, nd, (int)q);
 	if (!offer(x, n, q, false))
 		x->res.bound_cut++;
-	if (preempts && x->o.preemptions != FZ_EXPLORE_UNBOUNDED) {
+	if (preempts && x->o.preemptions != FZ_EXPLORE_UNBOUNDED && x->o.por == FZ_POR_DPOR) {
 		long k = last_switch_before(x, n);
 		if (k >= 0)
 			offer(x, (size_t)k, q, true);

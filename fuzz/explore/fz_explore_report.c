@@ -9,9 +9,10 @@
  *  - --por dpor, search done, the bound never cut a branch: one execution
  *    per class of equivalent interleavings, so every interleaving of the
  *    program is covered;
- *  - --por dpor with cuts: the executions run, each standing for its class,
- *    and that the cuts were made up for as bounded POR does, which is
- *    checked on the test corpus but not proven (docs/EXPLORE.md);
+ *  - --por dpor with cuts: the executions run, and that the cuts were made
+ *    up for as bounded POR does, which is checked on the test corpus but
+ *    not proven (docs/EXPLORE.md); --por dpor-cut: that interleavings
+ *    within the bound may not be covered;
  *  - a failure: which execution, its preemptions, the oracle and message;
  *  - a cap or the time limit: INCOMPLETE, how far it got, no claim.
  * Every report but the time line is a deterministic function of the
@@ -83,6 +84,14 @@ static void done_sentence(const struct fz_explore_report *rep, char *buf, size_t
 			 prefix[0] ? " with that beginning" : "");
 		return;
 	}
+	if (o->por == FZ_POR_DPOR_CUT) {
+		snprintf(buf, n,
+			 "all %llu executions of %s%s%s that DPOR ran pass every oracle (POR on, cut at the bound: %llu "
+			 "reorderings were cut and not made up for, so some interleavings with <= %d preemptions may "
+			 "not be covered)",
+			 c, rep->program, prefix, bound, (unsigned long long)res->bound_cut, o->preemptions);
+		return;
+	}
 	snprintf(buf, n,
 		 "all %llu executions of %s%s%s that DPOR ran pass every oracle (POR on, bounded as BPOR is: the bound "
 		 "cut %llu reorderings and DPOR branched earlier to make up for them, which on the test corpus reaches "
@@ -117,9 +126,28 @@ void fz_explore_sentence(const struct fz_explore_report *rep, char *buf, size_t 
 	}
 }
 
+const char *fz_por_name(enum fz_por p)
+{
+	return p == FZ_POR_DPOR ? "dpor" : p == FZ_POR_DPOR_CUT ? "dpor-cut" : "none";
+}
+
+bool fz_por_parse(const char *name, enum fz_por *p)
+{
+	for (int k = FZ_POR_NONE; k <= FZ_POR_DPOR_CUT; k++)
+		if (name != NULL && strcmp(name, fz_por_name((enum fz_por)k)) == 0) {
+			*p = (enum fz_por)k;
+			return true;
+		}
+	return false;
+}
+
 static const char *por_name(enum fz_por p)
 {
-	return p == FZ_POR_DPOR ? "source-DPOR with sleep sets" : "none (every interleaving)";
+	switch (p) {
+	case FZ_POR_DPOR: return "source-DPOR with sleep sets";
+	case FZ_POR_DPOR_CUT: return "source-DPOR with sleep sets, cut at the bound";
+	default: return "none (every interleaving)";
+	}
 }
 
 void fz_explore_print(const struct fz_explore_report *rep, FILE *out)
@@ -193,7 +221,7 @@ void fz_explore_json(const struct fz_explore_report *rep, FILE *out)
 	json_string(out, rep->pr->name);
 	fprintf(out, ",\n  \"threads\": %u,\n  \"operations\": %u,\n  \"prefix_decisions\": %u,\n", rep->s->nthreads,
 		total_ops(rep->s), res->prefix_decisions);
-	fprintf(out, "  \"por\": \"%s\",\n  \"preemptions\": ", o->por == FZ_POR_DPOR ? "dpor" : "none");
+	fprintf(out, "  \"por\": \"%s\",\n  \"preemptions\": ", fz_por_name(o->por));
 	if (o->preemptions == FZ_EXPLORE_UNBOUNDED)
 		fprintf(out, "null,\n");
 	else

@@ -2,7 +2,7 @@
  * explore.c - runs every interleaving of a text schedule's thread programs
  * with at most K preemptions, and says what was covered (fuzz/explore/).
  *
- *   explore FILE [--preemptions K|unbounded] [--por none|dpor]
+ *   explore FILE [--preemptions K|unbounded] [--por none|dpor|dpor-cut]
  *           [--max-executions N] [--seconds S] [--json FILE] [--out DIR]
  *           [--drop-decisions] [--quiet]
  *
@@ -43,9 +43,12 @@ static void usage(FILE *f)
 	      "\n"
 	      "  --preemptions K     at most K preemptions (switching away from a thread that\n"
 	      "                      could go on); default 2; 'unbounded' for no bound\n"
-	      "  --por none|dpor     partial-order reduction: dpor (default) runs one\n"
+	      "  --por none|dpor|dpor-cut\n"
+	      "                      partial-order reduction: dpor (default) runs one\n"
 	      "                      execution per class of equivalent interleavings\n"
-	      "                      (source-DPOR with sleep sets), none runs them all\n"
+	      "                      (source-DPOR with sleep sets) and makes up for what\n"
+	      "                      the bound cuts; dpor-cut only cuts (faster, may leave\n"
+	      "                      interleavings within the bound out); none runs them all\n"
 	      "  --max-executions N  stop after N executions (the report says so)\n"
 	      "  --seconds S         stop after S seconds (the report says so)\n"
 	      "  --json FILE         also write the report as JSON to FILE ('-': standard output)\n"
@@ -112,12 +115,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--preemptions wants a number 0..1000 or 'unbounded', got '%s'", v ? v : "");
 			i++;
 		} else if (strcmp(w, "--por") == 0) {
-			if (v != NULL && strcmp(v, "none") == 0)
-				a->o.por = FZ_POR_NONE;
-			else if (v != NULL && strcmp(v, "dpor") == 0)
-				a->o.por = FZ_POR_DPOR;
-			else
-				return usage_error("--por wants none or dpor, got '%s'", v ? v : "");
+			if (!fz_por_parse(v, &a->o.por))
+				return usage_error("--por wants none, dpor or dpor-cut, got '%s'", v ? v : "");
 			i++;
 		} else if (strcmp(w, "--max-executions") == 0) {
 			if (!parse_count(v, UINT64_MAX, &n) || n == 0)
@@ -225,7 +224,7 @@ static bool write_pair(const struct args *a, const struct fz_profile *pr, const 
 			 "# execution %llu fails oracle %s: %.300s\n"
 			 "# Its decisions are every choice of that execution, so it replays exactly.\n"
 			 "# expect: %s\n",
-			 a->o.por == FZ_POR_DPOR ? "dpor" : "none",
+			 fz_por_name(a->o.por),
 			 a->o.preemptions == FZ_EXPLORE_UNBOUNDED ? "no bound, this run had " : "<= ",
 			 a->o.preemptions == FZ_EXPLORE_UNBOUNDED ? res->failure_preemptions : (unsigned)a->o.preemptions,
 			 (a->o.preemptions == FZ_EXPLORE_UNBOUNDED ? res->failure_preemptions : (unsigned)a->o.preemptions) == 1 ? "" : "s",

@@ -70,7 +70,7 @@ check_usage() { # NAME WANT-IN-MESSAGE ARGS...
 	fi
 }
 check_usage no-file "no FILE given"
-check_usage bad-por "--por wants none or dpor" corpus/schedule/fresh-arena.txt --por maybe
+check_usage bad-por "--por wants none, dpor or dpor-cut" corpus/schedule/fresh-arena.txt --por maybe
 check_usage bad-k "--preemptions wants" corpus/schedule/fresh-arena.txt --preemptions -3
 check_usage bad-flag "unknown option" corpus/schedule/fresh-arena.txt --fast
 check_usage missing-file "No such file" "$tmp/none.txt"
