@@ -3,10 +3,11 @@
  *
  * The allocator announces every access to state shared between threads:
  * before the access a scheduling point (ph_hook_point) naming what it is
- * about to touch, after it what it observed (ph_hook_note).  A controlled scheduler may switch threads at any
- * point; a tracer records the notes; oracles check them.  When the heap lock
- * is busy the allocator asks ph_hook_lock_wait whether someone else will run
- * in the meantime, so a schedule never blocks an OS thread on the lock.
+ * about to touch, after it what it observed (ph_hook_note).  A controlled
+ * scheduler may switch threads at any point; a tracer records the notes;
+ * oracles check them.  When the heap lock is busy the allocator asks
+ * ph_hook_lock_wait whether someone else will run in the meantime, so a
+ * schedule never blocks an OS thread on the lock.
  *
  * Builds with PH_HOOKS=0 (production, benchmarks) compile every hook to
  * nothing.  Builds with PH_HOOKS=1 call the functions below; ph_hooks.c
