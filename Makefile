@@ -11,9 +11,9 @@
 # HBUG   name of one harness fault from fuzz/harness_bugs.def, or empty
 # ZEROING lockfree (the seed's algorithm, default) or locked (pre-seed)
 # LIB_FUZZING_ENGINE  how fuzz targets get their main (OSS-Fuzz contract)
-# FZLIB  the harness library to link (default: this variant's own); a build
-#        that only changes the allocator (BUG=...) can reuse another
-#        variant's harness built with the same flags
+# FZLIB  the harness library to link into targets and tools (default: this
+#        variant's own); a build that only changes the allocator (BUG=...)
+#        can reuse another variant's harness built with the same flags
 
 CC      ?= clang
 CXX     ?= clang++
@@ -116,7 +116,8 @@ FORCE:
 $(B)/bench_%: $(B)/obj/bench/bench_%.o $(B)/libfz.a $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lm
 
-# Command-line tools: one fuzz/tools/NAME.c each, linked with the harness.
+# Command-line tools: one fuzz/tools/NAME.c each, linked with the harness
+# (FZLIB, so a BUG= build can reuse a correct build's harness, as targets do).
 $(TOOLS): $(B)/%: $(B)/obj/fuzz/tools/%.o $(FZLIB) $(B)/libph.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 

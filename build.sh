@@ -54,6 +54,11 @@ usage: ./build.sh [COMMAND] [ARGS]
                      covers what the committed seeds and regressions do not;
                      schedule inputs as canonical .bin and .txt; regressions/
                      is never touched; --dry-run only reports
+  explore FILE [OPTIONS]
+                     run every interleaving of a text schedule's threads with
+                     at most K preemptions (out/explore; --preemptions K,
+                     --por none|dpor|dpor-cut, --max-executions N, --seconds S,
+                     --json FILE, --out DIR, --drop-decisions; docs/EXPLORE.md)
   bugs               list the injected-bug suite, one "name  description" line
                      each, then the harness faults
   help               this text
@@ -166,6 +171,9 @@ cmd_build() {
 	for f in "$b"/tools/*; do
 		[ -f "$f" ] && [ -x "$f" ] && cp -f "$f" "$LOCAL_OUT/"
 	done
+	# The explorer runs under TSan, like the fuzz targets, so a data race in
+	# an explored interleaving is reported as well as the oracles' findings.
+	[ -x "$b/tsan/explore" ] && cp -f "$b/tsan/explore" "$LOCAL_OUT/explore"
 	echo "build.sh: built into $LOCAL_OUT$(with_bugs)"
 }
 
@@ -601,6 +609,12 @@ repro_html() {
 	return "$rc"
 }
 
+cmd_explore() {
+	[ $# -ge 1 ] || die_usage "explore FILE [OPTIONS]"
+	[ -x "$LOCAL_OUT/explore" ] || cmd_build >&2
+	TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" exec "$LOCAL_OUT/explore" "$@"
+}
+
 # coverage, merge, minimize.
 # shellcheck source=tools/build-loop.sh
 . "$ROOT/tools/build-loop.sh"
@@ -635,6 +649,7 @@ main() {
 	minimize) cmd_minimize "$@" ;;
 	coverage) cmd_coverage "$@" ;;
 	merge) cmd_merge "$@" ;;
+	explore) cmd_explore "$@" ;;
 	bugs) [ $# -eq 0 ] || die_usage "bugs takes no arguments"; cmd_bugs ;;
 	help | -h | --help) usage ;;
 	*) die_usage "unknown command '$cmd'" ;;

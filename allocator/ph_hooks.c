@@ -20,9 +20,10 @@ PH_UNSEEN bool ph_ptr_eq(const void *a, const void *b)
 	return a == b;
 }
 
-__attribute__((weak)) void ph_hook_point(enum ph_point pt)
+__attribute__((weak)) void ph_hook_point(enum ph_point pt, uintptr_t obj)
 {
 	(void)pt;
+	(void)obj;
 }
 
 __attribute__((weak)) void ph_hook_note(const struct ph_note *n)

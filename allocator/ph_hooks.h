@@ -2,13 +2,14 @@
  * ph_hooks.h - the allocator's only window onto whoever drives it.
  *
  * The allocator announces every access to state shared between threads:
- * before the access a scheduling point (ph_hook_point), after it what it
- * observed (ph_hook_note).  A controlled scheduler may switch threads at any
- * point; a tracer records the notes; oracles check them.  When the heap lock
- * is busy the allocator asks ph_hook_lock_wait whether someone else will run
- * in the meantime, so a schedule never blocks an OS thread on the lock.
- * Zeroing a span goes through ph_hook_zero, so a harness can do it as
- * cheaply as its own memory checks.
+ * before the access a scheduling point (ph_hook_point) naming what it is
+ * about to touch, after it what it observed (ph_hook_note).  A controlled
+ * scheduler may switch threads at any point; a tracer records the notes;
+ * oracles check them.  When the heap lock is busy the allocator asks
+ * ph_hook_lock_wait whether someone else will run in the meantime, so a
+ * schedule never blocks an OS thread on the lock.  Zeroing a span goes
+ * through ph_hook_zero, so a harness can do it as cheaply as its own memory
+ * checks.
  *
  * Builds with PH_HOOKS=0 (production, benchmarks) compile every hook to
  * nothing.  Builds with PH_HOOKS=1 call the functions below; ph_hooks.c
@@ -29,7 +30,13 @@
 #define PH_HOOKS 0
 #endif
 
-/* Scheduling points: announced just before the access. */
+/*
+ * Scheduling points: announced just before the access, together with the
+ * object the access touches, so that a scheduler can tell which accesses
+ * of different threads conflict: for the zeroedBase points the global
+ * arena index (the same number as ph_note.arena); for the others 0, since
+ * a heap has one lock and one page allocator.
+ */
 enum ph_point {
 	PH_PT_LOCK,         /* about to try to take the heap lock */
 	PH_PT_UNLOCK,       /* about to release it */
@@ -84,7 +91,7 @@ bool ph_ptr_eq(const void *a, const void *b);
 #define PH_NULL(p) PH_PTR_EQ((p), NULL)
 
 #if PH_HOOKS
-void ph_hook_point(enum ph_point pt);
+void ph_hook_point(enum ph_point pt, uintptr_t obj);
 void ph_hook_note(const struct ph_note *n);
 /* The lock at `lock` is busy.  Returns true if the harness let other threads
  * run and the caller should simply retry; false to wait the normal way. */
@@ -95,12 +102,12 @@ bool ph_hook_lock_wait(const void *lock);
  * page, as long as the bytes end up zero. */
 void ph_hook_zero(void *p, size_t n);
 
-#define PH_POINT(pt) ph_hook_point(pt)
+#define PH_POINT(pt, obj) ph_hook_point((pt), (obj))
 #define PH_NOTE(...) ph_hook_note(&(struct ph_note){__VA_ARGS__})
 #define PH_LOCK_WAIT(lock) ph_hook_lock_wait(lock)
 #define PH_ZERO(p, n) ph_hook_zero((p), (n))
 #else
-#define PH_POINT(pt) ((void)0)
+#define PH_POINT(pt, obj) ((void)sizeof(obj))
 /* sizeof never evaluates its operand: nothing runs, yet the arguments
  * count as used, so hook-free builds need no #if around note values. */
 #define PH_NOTE(...) ((void)sizeof((struct ph_note){__VA_ARGS__}))

@@ -22,7 +22,7 @@ void ph_mutex_lock(ph_mutex *m)
 {
 	bool counted = false;
 
-	PH_POINT(PH_PT_LOCK);
+	PH_POINT(PH_PT_LOCK, 0);
 	for (;;) {
 		uint32_t c = 0;
 		if (__atomic_compare_exchange_n(&m->state, &c, 1, false, __ATOMIC_ACQUIRE,
@@ -49,7 +49,7 @@ void ph_mutex_lock(ph_mutex *m)
 
 void ph_mutex_unlock(ph_mutex *m)
 {
-	PH_POINT(PH_PT_UNLOCK);
+	PH_POINT(PH_PT_UNLOCK, 0);
 	if (__atomic_fetch_sub(&m->state, 1, __ATOMIC_RELEASE) != 1) {
 		__atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
 		futex_wake_one(&m->state);

@@ -88,7 +88,7 @@ ph_pagecache ph_pagealloc_alloc_to_cache(ph_pagealloc *pa)
 
 	/* Chosen but not yet claimed: without the heap lock another P could
 	 * choose the same block here. */
-	PH_POINT(PH_PT_CACHE_REFILL);
+	PH_POINT(PH_PT_CACHE_REFILL, 0);
 
 	/* Claim the block's free pages; its scavenged bits move to the cache. */
 	unsigned k = j / 64;

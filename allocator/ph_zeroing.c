@@ -42,7 +42,7 @@ __attribute__((noreturn)) static void throw_zeroing(const char *msg, uintptr_t b
 
 static uintptr_t load_zeroed_base(ph_arena *ha, uintptr_t ai)
 {
-	PH_POINT(PH_PT_ZB_LOAD);
+	PH_POINT(PH_PT_ZB_LOAD, ai);
 #if PH_ZEROING_LOCKED
 	uintptr_t zb = ha->zeroed_base; /* protected by the heap lock */
 #else
@@ -63,7 +63,7 @@ static uintptr_t load_zeroed_base(ph_arena *ha, uintptr_t ai)
  * store (no race for TSan to see), not a CAS. */
 static void atomic_store_zeroed_base(ph_arena *ha, uintptr_t ai, uintptr_t old, uintptr_t v)
 {
-	PH_POINT(PH_PT_ZB_STORE);
+	PH_POINT(PH_PT_ZB_STORE, ai);
 	__atomic_store_n(&ha->zeroed_base, v, __ATOMIC_SEQ_CST);
 	PH_NOTE(.kind = PH_NOTE_ZB_STORE, .arena = ai, .a = old, .b = v);
 }
@@ -72,14 +72,14 @@ static void atomic_store_zeroed_base(ph_arena *ha, uintptr_t ai, uintptr_t old, 
 #if PH_RAISE_BY_STORE
 static void store_zeroed_base(ph_arena *ha, uintptr_t ai, uintptr_t old, uintptr_t v)
 {
-	PH_POINT(PH_PT_ZB_STORE);
+	PH_POINT(PH_PT_ZB_STORE, ai);
 	ha->zeroed_base = v; /* plain: under the heap lock, or a fault */
 	PH_NOTE(.kind = PH_NOTE_ZB_STORE, .arena = ai, .a = old, .b = v);
 }
 #else
 static bool cas_zeroed_base(ph_heap *h, ph_arena *ha, uintptr_t ai, uintptr_t old, uintptr_t v)
 {
-	PH_POINT(PH_PT_ZB_CAS);
+	PH_POINT(PH_PT_ZB_CAS, ai);
 	uintptr_t expected = old; /* a failed CAS must not refresh `old`: the
 				   * algorithm reloads explicitly */
 	bool ok = __atomic_compare_exchange_n(&ha->zeroed_base, &expected, v, false,

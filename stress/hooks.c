@@ -103,9 +103,10 @@ void st_worker_fail(struct st_run *r, struct st_worker *w, const struct fz_verdi
  * within seconds.  The pause uses the worker's own jitter PRNG, so the
  * operation stream of a seed is unchanged.
  */
-void ph_hook_point(enum ph_point pt)
+void ph_hook_point(enum ph_point pt, uintptr_t obj)
 {
 	(void)pt;
+	(void)obj;
 	struct st_worker *w = st_self;
 	struct st_run *r = st_active;
 	if (w == NULL || r == NULL || r->o->jitter == 0 || st_rng_below(w->jitter_rng, r->o->jitter) != 0)

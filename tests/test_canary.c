@@ -136,7 +136,7 @@ static void spin_forever(int tid, void *arg)
 	(void)arg;
 	if (tid == 0)
 		for (;;)
-			ph_hook_point(PH_PT_ZB_LOAD); /* retries that never succeed */
+			ph_hook_point(PH_PT_ZB_LOAD, 0); /* retries that never succeed */
 }
 
 static void run_livelock(const void *arg)
@@ -185,7 +185,7 @@ static void racy_increments(int tid, void *arg)
 	(void)arg;
 	for (int i = 0; i < 3; i++) {
 		long v = counter;
-		ph_hook_point(PH_PT_ZB_LOAD); /* the scheduler switches here */
+		ph_hook_point(PH_PT_ZB_LOAD, 0); /* the scheduler switches here */
 		counter = v + 1;
 	}
 }
@@ -234,7 +234,7 @@ static void two_owners(struct fz_runner *r, int tid, bool locked)
 	}
 	uintptr_t base;
 	while ((base = __atomic_load_n(&shared_page, __ATOMIC_RELAXED)) == 0)
-		ph_hook_point(PH_PT_ZB_LOAD); /* let thread 0 run */
+		ph_hook_point(PH_PT_ZB_LOAD, 0); /* let thread 0 run */
 	if (locked)
 		ph_mutex_lock(ph_heap_lock(h));
 	(void)fz_check_zero(g, base, ph_heap_ptr(h, base), ph_page_size(g), 2, false, &v);

@@ -46,8 +46,9 @@ struct injection {
 static struct injection inject;
 
 #if PH_HOOKS
-void ph_hook_point(enum ph_point pt)
+void ph_hook_point(enum ph_point pt, uintptr_t obj)
 {
+	(void)obj;
 	if (!inject.armed || pt != inject.at || --inject.countdown > 0)
 		return;
 	inject.armed = false; /* the nested decision must not re-trigger */

@@ -39,14 +39,16 @@ static void hand_over(struct fz_runner *r, int me, int next)
 		fz_runner_unwind(r, me);
 }
 
-void fz_runner_point(struct fz_runner *r)
+void fz_runner_point(struct fz_runner *r, unsigned kind, uintptr_t obj)
 {
 	if (fz_runner_unwinding(r))
 		fz_runner_unwind(r, r->sched.current);
 	FZ_UNTRACKED_BEGIN();
 	int me = r->sched.current;
-	int next = fz_sched_point(&r->sched);
+	int next = fz_sched_point(&r->sched, kind, obj);
 	FZ_UNTRACKED_END();
+	if (next == FZ_SCHED_ABANDON)
+		fz_runner_unwind(r, me); /* an explorer has seen enough of this input */
 	if (next < 0)
 		livelock(r, me);
 	hand_over(r, me, next);
@@ -70,9 +72,8 @@ static void freerun_point(struct fz_runner *r)
 		livelock(r, me);
 }
 
-void ph_hook_point(enum ph_point pt)
+void ph_hook_point(enum ph_point pt, uintptr_t obj)
 {
-	(void)pt;
 	struct fz_runner *r = fz_active_runner;
 	if (r == NULL || !r->hooks_on || r->cfg.sequential)
 		return;
@@ -80,7 +81,7 @@ void ph_hook_point(enum ph_point pt)
 		freerun_point(r);
 		return;
 	}
-	fz_runner_point(r);
+	fz_runner_point(r, pt, obj);
 }
 
 bool ph_hook_lock_wait(const void *lock)

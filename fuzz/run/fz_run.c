@@ -316,7 +316,7 @@ static void run_program(struct fz_runner *r, struct fz_tctx *t)
 		if (fz_runner_unwinding(r))
 			return;
 		if (!r->cfg.freerun && !r->cfg.sequential)
-			fz_runner_point(r); /* operations interleave even on lock-free paths */
+			fz_runner_point(r, FZ_PT_OP, i); /* operations interleave even on lock-free paths */
 		exec_op(r, t, &s->ops[t->tid][i]);
 	}
 }
@@ -351,7 +351,11 @@ static int controlled_body(int tid, void *arg)
 		next = next_unfinished(r, tid);
 	} else {
 		next = fz_sched_done(&r->sched);
-		deadlock = next < 0 && r->sched.failure == FZ_SCHED_DEADLOCK;
+		deadlock = next == -1 && r->sched.failure == FZ_SCHED_DEADLOCK;
+		if (next == FZ_SCHED_ABANDON) { /* an explorer ends the input quietly */
+			__atomic_store_n(&r->unwinding, 1, __ATOMIC_RELAXED);
+			next = next_unfinished(r, tid);
+		}
 	}
 	FZ_UNTRACKED_END();
 	if (deadlock) {
@@ -557,6 +561,7 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	if (pr->pregrow_pages > 0)
 		ph_heap_grow(r->heap, pr->pregrow_pages, 0);
 	fz_sched_init(&r->sched, s, r->cfg.budget, estimate_steps(s), lock_busy);
+	r->sched.chooser = r->cfg.chooser;
 
 	fz_active_runner = r;
 	r->hooks_on = true;

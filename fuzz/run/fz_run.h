@@ -24,6 +24,7 @@
 
 #include "fz_engine.h"
 #include "fz_oracle.h"
+#include "fz_sched.h"
 #include "fz_schedule.h"
 #include "ph_geom.h"
 #include "ph_heap.h"
@@ -41,6 +42,8 @@ struct fz_config {
 	bool trace_always;   /* print the trace of every input, not only failures */
 	FILE *out;           /* verdicts and traces; NULL = stderr */
 	const ph_geom *geom; /* NULL = ph_geom_fuzz */
+	const struct fz_chooser *chooser; /* controlled mode: makes the choices once the
+	                                   * decisions run out (fuzz/explore/); NULL = the strategy */
 };
 
 struct fz_outcome {

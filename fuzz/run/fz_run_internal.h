@@ -61,8 +61,9 @@ extern struct fz_runner *fz_active_runner;
 
 /* The schedule thread running the calling code; -1 on the main thread. */
 int fz_current_tid(const struct fz_runner *r);
-/* A scheduling point of the harness (between operations) or allocator. */
-void fz_runner_point(struct fz_runner *r);
+/* A scheduling point of the harness (kind FZ_PT_OP, obj = the number of
+ * the operation about to start) or of the allocator (enum ph_point). */
+void fz_runner_point(struct fz_runner *r, unsigned kind, uintptr_t obj);
 /* Reports a failure on thread tid; returns only when a failure handler is
  * installed, after which the caller must unwind (fz_runner_unwind). */
 void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, const char *extra);

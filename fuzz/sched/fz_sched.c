@@ -49,15 +49,32 @@ static int random_runnable(struct fz_sched *s)
 	return runnable_from(s, (unsigned)(next_random(s) % s->nthreads));
 }
 
+/* The chooser's pick, told what the decisions picked (or that they ran out). */
+static int ask(struct fz_sched *s, enum fz_call call, int decided)
+{
+	int t = s->chooser->choose(s->chooser->arg, s, call, decided);
+	if (t >= 0)
+		(void)runnable(s, (unsigned)t); /* a waiter picked once the lock is free runs again */
+	return t;
+}
+
 /* A new choice, made when the current slice is over or the current thread
  * cannot go on. */
-static int choose(struct fz_sched *s)
+static int choose(struct fz_sched *s, enum fz_call call)
 {
 	if (s->next_dec < s->ndec) {
 		const struct fz_decision *d = &s->dec[s->next_dec++];
 		s->slice_left = d->run;
 		s->why = "decision";
-		return runnable_from(s, d->thread);
+		int t = runnable_from(s, d->thread);
+		return s->chooser != NULL ? ask(s, call, t) : t;
+	}
+	if (s->chooser != NULL) {
+		/* A slice the last decision left unused (its thread blocked or
+		 * finished) belongs to no one: every later point is the chooser's. */
+		s->slice_left = 0;
+		s->why = "explore";
+		return ask(s, call, FZ_SCHED_UNDECIDED);
 	}
 	switch (s->strategy) {
 	case FZ_STRAT_RR:
@@ -86,6 +103,8 @@ void fz_sched_init(struct fz_sched *s, const struct fz_schedule *sch, uint64_t b
 	s->param = sch->param;
 	s->rng = sch->seed;
 	s->why = "start";
+	for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
+		s->at_kind[t] = FZ_PT_START;
 	if (s->strategy == FZ_STRAT_PCT) {
 		/* Random distinct priorities above the change-point levels. */
 		unsigned depth = s->param + 1u;
@@ -113,7 +132,7 @@ void fz_sched_init(struct fz_sched *s, const struct fz_schedule *sch, uint64_t b
 int fz_sched_first(struct fz_sched *s)
 {
 	s->current = 0;
-	int t = choose(s);
+	int t = choose(s, FZ_CALL_FIRST);
 	s->current = t < 0 ? 0 : t;
 	return s->current;
 }
@@ -127,11 +146,21 @@ static int switch_to(struct fz_sched *s, int t)
 	return t;
 }
 
-int fz_sched_point(struct fz_sched *s)
+int fz_sched_point(struct fz_sched *s, unsigned kind, uintptr_t obj)
 {
+	s->at_kind[s->current] = (uint8_t)kind;
+	s->at_obj[s->current] = obj;
 	if (++s->steps > s->budget) {
 		s->failure = FZ_SCHED_LIVELOCK;
 		return -1;
+	}
+	if (s->chooser != NULL) {
+		/* The decisions' slices hold as always; the chooser sees every point. */
+		if (s->slice_left > 0) {
+			s->slice_left--;
+			return switch_to(s, ask(s, FZ_CALL_POINT, s->current));
+		}
+		return switch_to(s, choose(s, FZ_CALL_POINT));
 	}
 	if (s->strategy == FZ_STRAT_PCT && s->next_dec >= s->ndec) {
 		while (s->next_change < s->nchanges && s->change_at[s->next_change] <= s->steps) {
@@ -152,14 +181,14 @@ int fz_sched_point(struct fz_sched *s)
 		s->slice_left--;
 		return s->current;
 	}
-	return switch_to(s, choose(s));
+	return switch_to(s, choose(s, FZ_CALL_POINT));
 }
 
 int fz_sched_block(struct fz_sched *s, const void *lock)
 {
 	s->state[s->current] = FZ_T_BLOCKED;
 	s->blocked_on[s->current] = lock;
-	int t = choose(s);
+	int t = choose(s, FZ_CALL_BLOCK);
 	if (t < 0)
 		s->failure = FZ_SCHED_DEADLOCK;
 	s->why = t < 0 ? "deadlock" : "blocked";
@@ -169,8 +198,8 @@ int fz_sched_block(struct fz_sched *s, const void *lock)
 int fz_sched_done(struct fz_sched *s)
 {
 	s->state[s->current] = FZ_T_DONE;
-	int t = choose(s);
-	if (t >= 0)
+	int t = choose(s, FZ_CALL_DONE);
+	if (t >= 0 || t == FZ_SCHED_ABANDON)
 		return switch_to(s, t);
 	for (unsigned u = 0; u < s->nthreads; u++)
 		if (s->state[u] != FZ_T_DONE) {

@@ -13,6 +13,12 @@
  * runnable thread while some are unfinished is a deadlock; more scheduling
  * points than the budget is reported as a livelock.
  *
+ * Exploration (fuzz/explore/) replaces the strategy by a chooser: once
+ * installed it is asked at every choice (the first thread, every point,
+ * every block, every finished thread), told what the decisions picked
+ * while they last, and picks by itself afterwards.  It sees where every
+ * thread stands (at_kind/at_obj), which is what each will touch next.
+ *
  * The state is plain data, touched by whichever thread runs; callers
  * bracket their calls with FZ_UNTRACKED_BEGIN/END (fz_sanitizer.h).
  */
@@ -23,9 +29,32 @@
 #include <stdint.h>
 
 #include "fz_schedule.h"
+#include "ph_hooks.h"
 
 enum fz_tstate { FZ_T_RUNNABLE, FZ_T_BLOCKED, FZ_T_DONE };
 enum fz_sched_failure { FZ_SCHED_OK, FZ_SCHED_DEADLOCK, FZ_SCHED_LIVELOCK };
+
+/* Where a thread stands (at_kind): an allocator point (enum ph_point, its
+ * object in at_obj), FZ_PT_OP before operation number at_obj of its
+ * program, or FZ_PT_START before it first ran. */
+enum { FZ_PT_OP = PH_PT_COUNT, FZ_PT_START, FZ_PT_KINDS };
+
+/* The moments a choice is made. */
+enum fz_call { FZ_CALL_FIRST, FZ_CALL_POINT, FZ_CALL_BLOCK, FZ_CALL_DONE };
+
+#define FZ_SCHED_ABANDON (-2)   /* chooser: end this input quietly, no verdict */
+#define FZ_SCHED_UNDECIDED (-3) /* to a chooser: the decisions have run out */
+
+struct fz_sched;
+/* decided: the thread the schedule's decisions pick (the chooser must
+ * return it), or FZ_SCHED_UNDECIDED.  Returns the thread to run, -1 when
+ * none can (at a point: never; return the current thread, which then
+ * blocks and the deadlock is reported), or FZ_SCHED_ABANDON (at a point or
+ * a finished thread only).  Called inside FZ_UNTRACKED regions. */
+struct fz_chooser {
+	int (*choose)(void *arg, const struct fz_sched *s, enum fz_call call, int decided);
+	void *arg;
+};
 
 struct fz_sched {
 	unsigned nthreads;
@@ -51,6 +80,10 @@ struct fz_sched {
 
 	enum fz_sched_failure failure;
 	const char *why; /* reason for the last choice, for traces */
+
+	uint8_t at_kind[FZ_MAX_THREADS]; /* where each thread stands (see FZ_PT_OP) */
+	uintptr_t at_obj[FZ_MAX_THREADS];
+	const struct fz_chooser *chooser; /* NULL: the strategy decides */
 };
 
 /* est_steps: expected scheduling points of the whole run (for PCT). */
@@ -58,14 +91,17 @@ void fz_sched_init(struct fz_sched *s, const struct fz_schedule *sch, uint64_t b
 		   uint64_t est_steps, bool (*lock_busy)(const void *lock));
 /* The first thread to run. */
 int fz_sched_first(struct fz_sched *s);
-/* At a scheduling point of the current thread: the thread to run next
- * (possibly the current one), or -1 when the step budget is exhausted. */
-int fz_sched_point(struct fz_sched *s);
+/* At a scheduling point of the current thread, standing before an access
+ * of kind `kind` (enum ph_point or FZ_PT_OP) to obj: the thread to run next
+ * (possibly the current one), -1 when the step budget is exhausted, or
+ * FZ_SCHED_ABANDON from a chooser. */
+int fz_sched_point(struct fz_sched *s, unsigned kind, uintptr_t obj);
 /* The current thread waits for lock: the thread to run instead, or -1 on
  * deadlock. */
 int fz_sched_block(struct fz_sched *s, const void *lock);
 /* The current thread's program ended: the next thread, or -1 when all are
- * done (failure == OK) or the rest are deadlocked (failure == DEADLOCK). */
+ * done (failure == OK) or the rest are deadlocked (failure == DEADLOCK), or
+ * FZ_SCHED_ABANDON from a chooser. */
 int fz_sched_done(struct fz_sched *s);
 
 #endif
