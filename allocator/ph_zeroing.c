@@ -58,6 +58,17 @@ static uintptr_t load_zeroed_base(ph_arena *ha, uintptr_t ai)
 #define PH_RAISE_BY_STORE 0
 #endif
 
+#if PH_BUG_RETRY_STORE_AFTER_LOWER
+/* FAULT retry-store-after-lower: the raise after a lost race is an atomic
+ * store (no race for TSan to see), not a CAS. */
+static void atomic_store_zeroed_base(ph_arena *ha, uintptr_t ai, uintptr_t old, uintptr_t v)
+{
+	PH_POINT(PH_PT_ZB_STORE);
+	__atomic_store_n(&ha->zeroed_base, v, __ATOMIC_SEQ_CST);
+	PH_NOTE(.kind = PH_NOTE_ZB_STORE, .arena = ai, .a = old, .b = v);
+}
+#endif
+
 #if PH_RAISE_BY_STORE
 static void store_zeroed_base(ph_arena *ha, uintptr_t ai, uintptr_t old, uintptr_t v)
 {
@@ -136,6 +147,9 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 #else
 		/* Raise zeroedBase to at least arena_limit, racing with other
 		 * deciders; stop as soon as someone has raised it past us. */
+#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE
+		unsigned failed_cas = 0;
+#endif
 		while (arena_limit > zeroed_base) {
 			if (cas_zeroed_base(h, ha, ai, zeroed_base, arena_limit))
 				break;
@@ -143,14 +157,66 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 			/* FAULT cas-no-reload: retry with the stale value. */
 			continue;
 #endif
+#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE
+			failed_cas++;
+#endif
+#if PH_BUG_RELOAD_ONCE
+			/* FAULT reload-once: only the first failure reloads; later
+			 * retries spin on the value that reload saw. */
+			if (failed_cas >= 2)
+				continue;
+#endif
+#if PH_BUG_CAS_RETRY_ONCE
+			/* FAULT cas-retry-once: a second failure is taken for a
+			 * higher neighbour that keeps winning, and the loop gives
+			 * up without knowing where the mark is. */
+			if (failed_cas == 2)
+				break;
+#endif
 			zeroed_base = load_zeroed_base(ha, ai);
 #if PH_BUG_CAS_NO_OVERLAP_CHECK
 			/* FAULT cas-no-overlap-check: the sanity check is gone. */
+#elif PH_BUG_OVERLAP_CHECK_ONCE
+			/* FAULT overlap-check-once: only the first reload is
+			 * checked. */
+			if (failed_cas == 1 && zeroed_base <= arena_limit && zeroed_base > arena_base)
+				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
+#elif PH_BUG_OVERLAP_CHECK_UPPER_EDGE
+			/* FAULT overlap-check-upper-edge: the interval leaves out
+			 * the range's end, so a claim ending exactly there passes. */
+			if (zeroed_base < arena_limit && zeroed_base > arena_base)
+				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
+#elif PH_BUG_OVERLAP_CHECK_LOWER_EDGE
+			/* FAULT overlap-check-lower-edge: the interval includes
+			 * the range's start, where the neighbour below ends. */
+			if (zeroed_base <= arena_limit && zeroed_base >= arena_base)
+				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
 #else
 			/* Someone moved the mark into the range we are claiming:
 			 * they claimed some of the same pages. */
 			if (zeroed_base <= arena_limit && zeroed_base > arena_base)
 				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
+#endif
+#if PH_BUG_CAS_FAIL_REZERO
+			/* FAULT cas-fail-rezero: the reload is run through the
+			 * needs-zero test again, though a mark raised past us by
+			 * a higher neighbour says nothing about our pages. */
+			if (arena_base < zeroed_base)
+				need_zero = true;
+#endif
+#if PH_BUG_RETRY_LIMIT_UNCAPPED
+			/* FAULT retry-limit-uncapped: the retry recomputes its
+			 * bound from the page count and forgets the arena cap. */
+			arena_limit = arena_base + npage * ph_page_size(g);
+#endif
+#if PH_BUG_RETRY_STORE_AFTER_LOWER
+			/* FAULT retry-store-after-lower: "a lower neighbour won,
+			 * so nobody is above us": the retry stores instead of
+			 * CASing, undoing any higher raise made meanwhile. */
+			if (zeroed_base <= arena_base) {
+				atomic_store_zeroed_base(ha, ai, zeroed_base, arena_limit);
+				break;
+			}
 #endif
 		}
 #endif

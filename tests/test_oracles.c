@@ -144,6 +144,55 @@ static void test_z2_out_of_order(void)
 	CHECK(decide(1, 1, 2, off(67), true) == NULL);
 }
 
+/* The seed's promise is about the value a decision first loads: a fresh
+ * range that loses its CAS to a higher neighbour and then asks for zeroing
+ * (because the reload shows the mark above its start) zeroes needlessly. */
+static void test_z2_switch_after_failed_cas(void)
+{
+	fresh();
+	fz_claim_add(dec, 0, page(0, 10), 10, false, 1);
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_BEGIN, .base = page(0, 10), .npages = 10}) == NULL);
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(0), .a = 0}) == NULL);
+	/* The higher neighbour [30, 40) decides completely in between. */
+	CHECK(decide(1, 30, 10, 0, false) == NULL);
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_ZB_CAS, .arena = arena(0), .a = 0, .b = off(20), .ok = false}) == NULL);
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(0), .a = off(40)}) == NULL);
+	CHECK(str_is(note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_END, .ok = true}), "Z2"));
+	/* The same end with ok = false (the seed's behaviour) is legal. */
+	fresh();
+	fz_claim_add(dec, 0, page(0, 10), 10, false, 1);
+	note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_BEGIN, .base = page(0, 10), .npages = 10});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(0), .a = 0});
+	CHECK(decide(1, 30, 10, 0, false) == NULL);
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_CAS, .arena = arena(0), .a = 0, .b = off(20), .ok = false});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(0), .a = off(40)});
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_END, .ok = false}) == NULL);
+}
+
+/* A raise seen at the first load of any of the range's arenas counts:
+ * [2040, 2060) spans arenas 0 and 1, and arena 1 was already raised. */
+static void test_z2_later_arena(void)
+{
+	uintptr_t ab = ph_arena_bytes(g);
+	fresh();
+	note(1, (struct ph_note){.kind = PH_NOTE_ZB_CAS, .arena = arena(1), .a = 0, .b = off(30), .ok = true});
+	fz_claim_add(dec, 0, page(0, 2040), 20, false, 1);
+	note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_BEGIN, .base = page(0, 2040), .npages = 20});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(0), .a = 0});
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_ZB_CAS, .arena = arena(0), .a = 0, .b = ab, .ok = true}) == NULL);
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(1), .a = off(30)});
+	CHECK(note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_END, .ok = true}) == NULL);
+	/* Without that earlier raise the same zeroing is spurious. */
+	fresh();
+	fz_claim_add(dec, 0, page(0, 2040), 20, false, 1);
+	note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_BEGIN, .base = page(0, 2040), .npages = 20});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(0), .a = 0});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_CAS, .arena = arena(0), .a = 0, .b = ab, .ok = true});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_LOAD, .arena = arena(1), .a = 0});
+	note(0, (struct ph_note){.kind = PH_NOTE_ZB_CAS, .arena = arena(1), .a = 0, .b = off(12), .ok = true});
+	CHECK(str_is(note(0, (struct ph_note){.kind = PH_NOTE_DECIDE_END, .ok = true}), "Z2"));
+}
+
 /* ---- Z3 ---- */
 
 static void test_z3_beyond_arena(void)
@@ -287,6 +336,8 @@ int main(int argc, char **argv)
 	ph_test_run("oracle/Z2-spurious-zeroing", test_z2_spurious);
 	ph_test_run("oracle/Z2-legal-reuse", test_z2_reuse);
 	ph_test_run("oracle/Z2-legal-out-of-order", test_z2_out_of_order);
+	ph_test_run("oracle/Z2-fresh-then-needzero-after-failed-cas", test_z2_switch_after_failed_cas);
+	ph_test_run("oracle/Z2-raise-seen-in-later-arena", test_z2_later_arena);
 	ph_test_run("oracle/Z3-beyond-arena", test_z3_beyond_arena);
 	ph_test_run("oracle/Z3-decrease", test_z3_decrease);
 	ph_test_run("oracle/Z3-at-rest", test_z3_at_rest);

@@ -9,8 +9,10 @@
  *   Z1  memory handed out as not needing zeroing (or zeroed on request) is
  *       all zero, checked in real memory before the harness writes to it
  *   Z2  zeroing is requested only if a page of the range was handed out
- *       before, or another decision in the same arena that began before
- *       this one ended reaches above this one's start
+ *       before, or, in one of the range's arenas, another decision had
+ *       already raised zeroedBase above the range's start when this decision
+ *       first loaded it (a raise seen only after that first load, e.g. by
+ *       the reload after a failed CAS, does not count)
  *   Z3  zeroedBase never decreases, never exceeds the arena, and when the
  *       heap is quiescent equals the highest end decided in its arena
  *   O1  no page is handed out while in use; a live allocation's contents
@@ -108,6 +110,12 @@ struct fz_deciding {
 	bool reload_due;    /* a CAS failed; the next load is the reload */
 	bool must_throw;    /* the reload saw the mark inside the range */
 	uintptr_t seen;     /* that value */
+	/* Z2, exact mode: arena slots (bit per slot) whose first zeroedBase
+	 * load in this decision has been seen, and whether at one of those
+	 * first loads the model's zeroedBase already stood above the
+	 * range's start in that arena. */
+	uint64_t first_loaded;
+	bool raise_seen_first;
 };
 
 struct fz_decisions {

@@ -13,6 +13,18 @@
  *
  * Times are a counter of notes ("now"), which orders events in the
  * controlled schedule.
+ *
+ * Z2 is judged from that order too.  The seed decides from the value it
+ * loads: zeroedBase only grows, so a range may assume its pages dirty only
+ * when the mark already stood above its start before it first looked.  So
+ * at each decision's first load of an arena's zeroedBase the model records
+ * whether the zeroedBase implied by the raises noted so far (model_zb) is
+ * above the range's start there; a decision that asks for zeroing of pages
+ * never handed out needs that record (or a used page) in one of its
+ * arenas.  A raise that becomes visible later, for instance to the reload
+ * after a failed CAS against a higher neighbour, justifies nothing: the
+ * range was fresh when the decision began, and a higher range's pages are
+ * not its own.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -97,6 +109,8 @@ static void decide_begin(struct fz_decisions *d, int tid, const struct ph_note *
 		c = fz_claim_add(d, tid, n->base, n->npages, false, 0);
 	t->claim = c;
 	t->reload_due = t->must_throw = false;
+	t->first_loaded = 0;
+	t->raise_seen_first = false;
 	if (c >= 0) {
 		d->claims[c].deciding = d->claims[c].decided = true;
 		d->claims[c].born = d->claims[c].born < d->now ? d->claims[c].born : d->now;
@@ -112,28 +126,33 @@ static void decide_begin(struct fz_decisions *d, int tid, const struct ph_note *
 	}
 }
 
+/* Z2, at a load of zeroedBase by tid's decision in flight: on the first
+ * load of that arena, was the mark (as the notes so far raised it) already
+ * above the range's start there? */
+static void z2_first_load(struct fz_decisions *d, struct fz_deciding *t, uintptr_t ai)
+{
+	uintptr_t slot = ai - d->first_arena, off, lim;
+	if (!d->exact || t->claim < 0)
+		return;
+	if (slot >= d->nslots) {
+		/* No model of that arena (a geometry with more than 64 slots):
+		 * Z2 cannot judge the decision, so it does not blame it. */
+		t->raise_seen_first = true;
+		return;
+	}
+	if (t->first_loaded & ((uint64_t)1 << slot))
+		return;
+	t->first_loaded |= (uint64_t)1 << slot;
+	if (segment(d->g, t->base, t->npages, ai, &off, &lim) && d->model_zb[slot] > off)
+		t->raise_seen_first = true;
+}
+
 /* Z2: did anything allow this decision to ask for zeroing? */
-static bool zeroing_justified(const struct fz_decisions *d, int c, const struct fz_shadow *shadow)
+static bool zeroing_justified(const struct fz_decisions *d, const struct fz_deciding *t, int c,
+			      const struct fz_shadow *shadow)
 {
 	const struct fz_claim *me = &d->claims[c];
-	const ph_geom *g = d->g;
-	if (fz_shadow_any_used(shadow, me->base, me->npages))
-		return true;
-	uintptr_t first = me->base >> g->arena_shift;
-	uintptr_t last = (me->base + (me->npages << g->page_shift) - 1) >> g->arena_shift;
-	for (uintptr_t ai = first; ai <= last; ai++) {
-		uintptr_t off, lim;
-		if (!segment(g, me->base, me->npages, ai, &off, &lim))
-			continue;
-		for (unsigned i = 0; i < d->nclaims; i++) {
-			const struct fz_claim *o = &d->claims[i];
-			uintptr_t ooff, olim;
-			if ((int)i != c && o->decided && segment(g, o->base, o->npages, ai, &ooff, &olim) &&
-			    olim > off)
-				return true;
-		}
-	}
-	return false;
+	return fz_shadow_any_used(shadow, me->base, me->npages) || t->raise_seen_first;
 }
 
 static bool o3_pending(struct fz_decisions *d, int tid, struct fz_verdict *v)
@@ -184,6 +203,7 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 		if (!o3_pending(d, tid, v))
 			return false;
 		t->arena = n->arena;
+		z2_first_load(d, t, n->arena);
 		if (t->reload_due) {
 			uintptr_t off, lim;
 			t->reload_due = false;
@@ -206,7 +226,7 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 		if (!o3_pending(d, tid, v))
 			return false;
 		t->arena = n->arena;
-		return check_bounds(d, n->arena, n->b, n->a, "a plain store", v);
+		return check_bounds(d, n->arena, n->b, n->a, "a store", v);
 	case PH_NOTE_DECIDE_END: {
 		if (!o3_pending(d, tid, v))
 			return false;
@@ -220,10 +240,10 @@ bool fz_decisions_note(struct fz_decisions *d, int tid, const struct ph_note *n,
 		/* A model that ran out of claim slots cannot vouch for Z2. */
 		if (n->ok && d->exact && !d->claims_overflow) {
 			d->spurious_pages += fz_shadow_count_never(shadow, d->claims[c].base, d->claims[c].npages);
-			if (!zeroing_justified(d, c, shadow)) {
+			if (!zeroing_justified(d, t, c, shadow)) {
 				char at[32];
 				return fz_fail_verdict(v, "Z2",
-						       "decision for %s+%lu asked for zeroing, but none of its pages was used before and no other decision in its arena reached above its start",
+						       "decision for %s+%lu asked for zeroing, but none of its pages was used before and zeroedBase stood at or below its start when the decision first loaded it",
 						       fz_where(d->g, d->claims[c].base, at, sizeof at),
 						       (unsigned long)d->claims[c].npages);
 			}
