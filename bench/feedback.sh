@@ -12,7 +12,8 @@
 # --bugs     injected faults (allocator/ph_bugs.def), each fuzzed with
 #            fuzz_schedule unless @fuzz_needzero follows its name (default:
 #            the CAS-path faults cas-no-overlap-check cas-no-reload
-#            needzero-le arena-advance-wrong)
+#            needzero-le arena-advance-wrong); "deep": the faults below the
+#            file's deep-faults marker, with the target of their reproducer
 # --seeds    libFuzzer -seed values, one trial each per bug and configuration
 # --runs     executions per trial before giving up (default 200000); a
 #            trial that does not detect the bug counts as N
@@ -57,6 +58,15 @@ done
 [[ $SEEDS =~ ^[0-9\ ]+$ && -n ${SEEDS// /} ]] || { echo "feedback.sh: --seeds takes numbers" >&2; exit 2; }
 case $FROM in minimal | seeds) ;; *) echo "feedback.sh: --from takes minimal or seeds" >&2; exit 2 ;; esac
 KNOWN=$(sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bugs.def)
+# "deep": the faults below ph_bugs.def's deep-faults marker, each with the
+# target its committed reproducer belongs to.
+if [ "$BUGS" = deep ]; then
+	BUGS=$(sed -n '/---- deep faults ----/,$ s/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bugs.def |
+		while read -r b; do
+			if [ -f "corpus/needzero/regressions/$b.bin" ]; then echo "$b@fuzz_needzero"; else echo "$b"; fi
+		done)
+	[ -n "$BUGS" ] || { echo "feedback.sh: allocator/ph_bugs.def has no deep-faults section" >&2; exit 2; }
+fi
 for b in $BUGS; do
 	t=${b#*@}
 	[ "$t" = "$b" ] || [ "$t" = fuzz_schedule ] || [ "$t" = fuzz_needzero ] ||
