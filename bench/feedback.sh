@@ -92,22 +92,29 @@ build() {
 		{ echo "feedback.sh: build of $dir failed, see $dir.log" >&2; exit 1; }
 }
 
+# The minimal seeds: two threads, one small step each (no race, no claim,
+# one arena).  Written once, before trials run in parallel.
+make_minimal() {
+	printf 'target schedule\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  alloc 1\nthread 1\n  alloc 1\ndecisions\n' \
+		>"$WORK/minimal-fuzz_schedule.txt"
+	printf 'target needzero\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  claim arena 0 page 0 pages 1\nthread 1\n  claim arena 0 page 1 pages 1\ndecisions\n' \
+		>"$WORK/minimal-fuzz_needzero.txt"
+	local t
+	for t in fuzz_schedule fuzz_needzero; do
+		"$WORK/base/schedtool" encode "$WORK/minimal-$t.txt" "$WORK/minimal-$t.bin" >/dev/null ||
+			{ echo "feedback.sh: cannot encode $WORK/minimal-$t.txt" >&2; exit 1; }
+	done
+}
+
 # The starting corpus of a target.
 corpus_for() { # TARGET DIR
 	local t=$1 d=$2
 	mkdir -p "$d"
 	if [ "$FROM" = seeds ]; then
 		find "corpus/${t#fuzz_}" -maxdepth 1 -type f -name '*.bin' -exec cp {} "$d/" \;
-		return
-	fi
-	# Two threads, one small step each: no race, no claim, one arena.
-	if [ "$t" = fuzz_needzero ]; then
-		printf 'target needzero\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  claim arena 0 page 0 pages 1\nthread 1\n  claim arena 0 page 1 pages 1\ndecisions\n'
 	else
-		printf 'target schedule\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  alloc 1\nthread 1\n  alloc 1\ndecisions\n'
-	fi >"$WORK/minimal-$t.txt"
-	"$WORK/base/schedtool" encode "$WORK/minimal-$t.txt" "$d/minimal.bin" >/dev/null ||
-		{ echo "feedback.sh: cannot encode the minimal seed" >&2; exit 1; }
+		cp "$WORK/minimal-$t.bin" "$d/minimal.bin"
+	fi
 }
 
 # trial BUG TARGET CONFIG SEED: one libFuzzer run; prints a results line.
@@ -145,6 +152,7 @@ if [ "$REPORT_ONLY" = 0 ]; then
 	echo "feedback.sh: building (ASan+UBSan, libFuzzer) into $WORK"
 	mkdir -p "$WORK/base"
 	build "$WORK/base" "" targets tools
+	make_minimal
 	: >"$RAW"
 	jobs_file=$WORK/jobs
 	: >"$jobs_file"
