@@ -58,7 +58,7 @@ static uintptr_t load_zeroed_base(ph_arena *ha, uintptr_t ai)
 #define PH_RAISE_BY_STORE 0
 #endif
 
-#if PH_BUG_RETRY_STORE_AFTER_LOWER
+#if PH_BUG_RETRY_STORE_AFTER_LOWER && !PH_RAISE_BY_STORE
 /* FAULT retry-store-after-lower: the raise after a lost race is an atomic
  * store (no race for TSan to see), not a CAS. */
 static void atomic_store_zeroed_base(ph_arena *ha, uintptr_t ai, uintptr_t old, uintptr_t v)
