@@ -12,13 +12,15 @@
 # --bugs     injected faults (allocator/ph_bugs.def), each fuzzed with
 #            fuzz_schedule unless @fuzz_needzero follows its name (default:
 #            the CAS-path faults cas-no-overlap-check cas-no-reload
-#            needzero-le arena-advance-wrong); "deep": the faults below the
-#            file's deep-faults marker, with the target of their reproducer
+#            needzero-le arena-advance-wrong); the word "deep" stands for
+#            the faults below the file's deep-faults marker, each with the
+#            target of its reproducer
 # --seeds    libFuzzer -seed values, one trial each per bug and configuration
 # --runs     executions per trial before giving up (default 200000); a
 #            trial that does not detect the bug counts as N
-# --from     minimal: one two-thread seed per target (built here from
-#            text); seeds: the committed corpus/<target>/ (no regressions)
+# --from     minimal: bench/detect.sh's minimal seed (two threads
+#            allocating one page each); seeds: the committed
+#            corpus/<target>/ (no regressions)
 # --reach    seconds of fuzz_schedule on the correct allocator per
 #            configuration, counting distinct interleaving features
 #            (FZ_STATS=1) and executions per second; also the false-positive
@@ -29,8 +31,9 @@
 # --report-only  rewrite the report from build/feedback/results.tsv
 #
 # libFuzzer targets are the ASan+UBSan builds (as bench/detect.sh and
-# ClusterFuzz use), -reload=0, -max_len=4096; each configuration is set by
-# FZ_FEEDBACK and FZ_MUTATOR only.
+# ClusterFuzz use) with the options and dictionary ./build.sh fuzz gives
+# them (fuzz/options/, fuzz/dicts/) and -reload=0; each configuration is
+# set by FZ_FEEDBACK and FZ_MUTATOR only.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -38,7 +41,7 @@ cd "$ROOT"
 BUGS="cas-no-overlap-check cas-no-reload needzero-le arena-advance-wrong"
 SEEDS="1 2 3 4 5" RUNS=200000 FROM=minimal REACH=600 JOBS=1
 REPORT=$ROOT/docs/DETECTION.md REPORT_ONLY=0
-usage() { sed -n '2,33p' "$0" >&2; exit 2; }
+usage() { sed -n '2,36p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bugs) BUGS=${2:?}; shift 2 ;;
@@ -58,15 +61,25 @@ done
 [[ $SEEDS =~ ^[0-9\ ]+$ && -n ${SEEDS// /} ]] || { echo "feedback.sh: --seeds takes numbers" >&2; exit 2; }
 case $FROM in minimal | seeds) ;; *) echo "feedback.sh: --from takes minimal or seeds" >&2; exit 2 ;; esac
 KNOWN=$(sed -n 's/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bugs.def)
-# "deep": the faults below ph_bugs.def's deep-faults marker, each with the
-# target its committed reproducer belongs to.
-if [ "$BUGS" = deep ]; then
-	BUGS=$(sed -n '/---- deep faults ----/,$ s/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bugs.def |
+# "deep" in the list: the faults below ph_bugs.def's deep-faults marker,
+# each with the target its committed reproducer belongs to.
+deep_bugs() {
+	sed -n '/---- deep faults ----/,$ s/^PH_BUG([A-Z0-9_]*, *"\([^"]*\)".*/\1/p' allocator/ph_bugs.def |
 		while read -r b; do
 			if [ -f "corpus/needzero/regressions/$b.bin" ]; then echo "$b@fuzz_needzero"; else echo "$b"; fi
-		done)
-	[ -n "$BUGS" ] || { echo "feedback.sh: allocator/ph_bugs.def has no deep-faults section" >&2; exit 2; }
-fi
+		done
+}
+expanded=""
+for b in $BUGS; do
+	if [ "$b" = deep ]; then
+		d=$(deep_bugs)
+		[ -n "$d" ] || { echo "feedback.sh: allocator/ph_bugs.def has no deep-faults section" >&2; exit 2; }
+		expanded="$expanded $d"
+	else
+		expanded="$expanded $b"
+	fi
+done
+BUGS=$(echo $expanded)
 for b in $BUGS; do
 	t=${b#*@}
 	[ "$t" = "$b" ] || [ "$t" = fuzz_schedule ] || [ "$t" = fuzz_needzero ] ||
@@ -92,15 +105,14 @@ build() {
 		{ echo "feedback.sh: build of $dir failed, see $dir.log" >&2; exit 1; }
 }
 
-# The minimal seeds: two threads, one small step each (no race, no claim,
-# one arena).  Written once, before trials run in parallel.
+# The minimal seeds, bench/detect.sh's: two threads allocating one page
+# each, in the target's byte format.  Written once, before trials run in
+# parallel.
 make_minimal() {
-	printf 'target schedule\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  alloc 1\nthread 1\n  alloc 1\ndecisions\n' \
-		>"$WORK/minimal-fuzz_schedule.txt"
-	printf 'target needzero\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  claim arena 0 page 0 pages 1\nthread 1\n  claim arena 0 page 1 pages 1\ndecisions\n' \
-		>"$WORK/minimal-fuzz_needzero.txt"
 	local t
 	for t in fuzz_schedule fuzz_needzero; do
+		printf 'target %s\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  alloc 1\nthread 1\n  alloc 1\ndecisions\n' \
+			"${t#fuzz_}" >"$WORK/minimal-$t.txt"
 		"$WORK/base/schedtool" encode "$WORK/minimal-$t.txt" "$WORK/minimal-$t.bin" >/dev/null ||
 			{ echo "feedback.sh: cannot encode $WORK/minimal-$t.txt" >&2; exit 1; }
 	done
@@ -117,6 +129,12 @@ corpus_for() { # TARGET DIR
 	fi
 }
 
+# The options and dictionary ./build.sh fuzz (and bench/detect.sh) give a target.
+target_options() {
+	sed -n 's/^\([a-z_]*\) *= *\(.*\)/-\1=\2/p' "$ROOT/fuzz/options/$1.options" 2>/dev/null
+	[ -f "$ROOT/fuzz/dicts/$1.dict" ] && echo "-dict=$ROOT/fuzz/dicts/$1.dict"
+}
+
 # trial BUG TARGET CONFIG SEED: one libFuzzer run; prints a results line.
 trial() {
 	local bug=$1 t=$2 cfg=$3 seed=$4 name fb mut
@@ -126,8 +144,8 @@ trial() {
 	corpus_for "$t" "$d/corpus"
 	local t0 rc
 	t0=$(date +%s.%N)
-	(cd "$d" && FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 3600 "$WORK/bug-$bug/$t" -seed="$seed" -runs="$RUNS" \
-		-reload=0 -max_len=4096 -print_final_stats=1 -artifact_prefix="$d/" corpus >log 2>&1)
+	(cd "$d" && FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 3600 "$WORK/bug-$bug/$t" $(target_options "$t") \
+		-seed="$seed" -runs="$RUNS" -reload=0 -print_final_stats=1 -artifact_prefix="$d/" corpus >log 2>&1)
 	rc=$?
 	local secs execs how found=0
 	secs=$(echo "$(date +%s.%N) - $t0" | bc)
@@ -145,8 +163,25 @@ trial() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\n' "$bug" "$t" "$name" "$seed" "$found" "${execs:-0}" "$secs" "$how"
 	rm -rf "$d"
 }
-export -f trial corpus_for
-export WORK RUNS FROM
+# reach CONFIG: fuzz_schedule on the correct allocator for REACH seconds;
+# prints name, exit status, distinct features, executions, exec/s, corpus.
+reach() {
+	local name fb mut d=$WORK/reach-${1%%:*}
+	IFS=: read -r name fb mut <<<"$1"
+	rm -rf "$d" && mkdir -p "$d"
+	corpus_for fuzz_schedule "$d/corpus"
+	(cd "$d" && FZ_STATS=1 FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 $((REACH + 300)) "$WORK/base/fuzz_schedule" \
+		$(target_options fuzz_schedule) -seed=1 -max_total_time="$REACH" -reload=0 -print_final_stats=1 \
+		-artifact_prefix="$d/" corpus >log 2>&1)
+	local rc=$? feats execs rate corp
+	feats=$(sed -n 's/^pageheap-fuzz stats: .*, \([0-9]*\) distinct interleaving features$/\1/p' "$d/log")
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/log")
+	corp=$(find "$d/corpus" -type f | wc -l)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rc" "${feats:-?}" "${execs:-?}" "${rate:-?}" "$corp"
+}
+export -f trial corpus_for target_options reach
+export WORK RUNS FROM ROOT REACH
 
 if [ "$REPORT_ONLY" = 0 ]; then
 	echo "feedback.sh: building (ASan+UBSan, libFuzzer) into $WORK"
@@ -174,33 +209,19 @@ if [ "$REPORT_ONLY" = 0 ]; then
 	# Reach and false positives: the correct allocator, each configuration.
 	: >"$REACHRAW"
 	if [ "$REACH" -gt 0 ]; then
-		echo "feedback.sh: distinct interleaving features in ${REACH}s of fuzz_schedule, correct allocator"
-		for cfg in $CONFIGS; do
-			IFS=: read -r name fb mut <<<"$cfg"
-			d=$WORK/reach-$name
-			rm -rf "$d" && mkdir -p "$d"
-			corpus_for fuzz_schedule "$d/corpus"
-			(cd "$d" && FZ_STATS=1 FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 $((REACH + 300)) "$WORK/base/fuzz_schedule" \
-				-seed=1 -max_total_time="$REACH" -reload=0 -max_len=4096 -print_final_stats=1 \
-				-artifact_prefix="$d/" corpus >log 2>&1)
-			rc=$?
-			feats=$(sed -n 's/^pageheap-fuzz stats: .*, \([0-9]*\) distinct interleaving features$/\1/p' "$d/log")
-			execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/log")
-			rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/log")
-			corp=$(find "$d/corpus" -type f | wc -l)
-			printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rc" "${feats:-?}" "${execs:-?}" "${rate:-?}" "$corp" >>"$REACHRAW"
-			echo "  $name: ${feats:-?} features, ${execs:-?} executions (${rate:-?}/s), corpus $corp, exit $rc"
-		done
+		echo "feedback.sh: distinct interleaving features in ${REACH}s of fuzz_schedule, correct allocator, $JOBS at a time"
+		for cfg in $CONFIGS; do echo "$cfg"; done | xargs -P "$JOBS" -L 1 bash -c 'reach "$@"' _ >>"$REACHRAW"
+		awk -F'\t' '{printf "  %s: %s features, %s executions (%s/s), corpus %s, exit %s\n", $1, $3, $4, $5, $6, $2}' "$REACHRAW"
 	fi
 
 	# The feedback's cost: the same inputs through libFuzzer's merge (which
 	# runs each input and collects its features), feedback on and off in
-	# turn, three times; the inputs are the on-structural reach corpus.
+	# turn, five times; the inputs are the on-structural reach corpus.
 	: >"$COSTRAW"
 	inputs=$WORK/reach-on-structural/corpus
 	if [ -d "$inputs" ] && [ "$(find "$inputs" -type f | wc -l)" -gt 0 ]; then
-		echo "feedback.sh: feedback cost: merging $(find "$inputs" -type f | wc -l) inputs, feedback on and off, 3 times"
-		for k in 1 2 3; do
+		echo "feedback.sh: feedback cost: merging $(find "$inputs" -type f | wc -l) inputs, feedback on and off, 5 times"
+		for k in 1 2 3 4 5; do
 			for fb in 1 0; do
 				rm -rf "$WORK/merge-out" && mkdir -p "$WORK/merge-out"
 				t0=$(date +%s.%N)
@@ -226,7 +247,8 @@ section=$WORK/section.md
 	echo
 	echo "Generated by \`bench/feedback.sh --from $FROM --runs $RUNS\` on $(date -u +%Y-%m-%d), $(nproc) cores"
 	echo "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)).  ASan+UBSan libFuzzer builds, one"
-	echo "trial per bug, configuration and \`-seed\` ($nseeds seeds), each from $([ "$FROM" = minimal ] && echo "a minimal corpus: one two-thread seed (\`alloc 1\` each; \`claim\` of one page each for fuzz_needzero)" || echo "the committed seeds"),"
+	echo "trial per bug, configuration and \`-seed\` ($nseeds seeds), with the options and dictionary of"
+	echo "\`./build.sh fuzz\`, each from $([ "$FROM" = minimal ] && echo "bench/detect.sh's minimal seed (two threads allocating one page each)" || echo "the committed seeds"),"
 	echo "stopping at the first detection or after $RUNS executions (counted as $RUNS)."
 	echo "Configurations: feedback on/off (\`FZ_FEEDBACK\`) x mutator structural/bytes"
 	echo "(\`FZ_MUTATOR\`); off-bytes is libFuzzer as it was before either existed."
@@ -277,7 +299,7 @@ section=$WORK/section.md
 		ninputs=$(find "$WORK/reach-on-structural/corpus" -type f 2>/dev/null | wc -l)
 		echo "- Executions per second lost to the feedback under 15 %: $(printf '%.1f' "$cost") % —"
 		echo "  $(echo "$cost < 15" | bc | sed 's/1/met/; s/0/**not met**/') (libFuzzer \`-merge=1\` over the same $ninputs inputs, which"
-		echo "  runs each once and collects its features: median of 3 of ${onm}s on, ${offm}s off)."
+		echo "  runs each once and collects its features: median of 5 of ${onm}s on, ${offm}s off)."
 	fi
 	if [ -s "$REACHRAW" ]; then
 		fp=$(awk -F'\t' '$2 != 0' "$REACHRAW" | wc -l)
