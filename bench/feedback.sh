@@ -32,8 +32,9 @@
 #
 # libFuzzer targets are the ASan+UBSan builds (as bench/detect.sh and
 # ClusterFuzz use) with the options and dictionary ./build.sh fuzz gives
-# them (fuzz/options/, fuzz/dicts/) and -reload=0; each configuration is
-# set by FZ_FEEDBACK and FZ_MUTATOR only.
+# them (fuzz/options/, fuzz/dicts/), -reload=0, and address-space
+# randomisation off where allowed (setarch -R), so every trial repeats
+# exactly; each configuration is set by FZ_FEEDBACK and FZ_MUTATOR only.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -129,6 +130,12 @@ corpus_for() { # TARGET DIR
 	fi
 }
 
+# libFuzzer's compare tracing sees some heap addresses, so a fixed-seed run
+# moves with address-space randomisation: runs are made with it off where
+# the system allows (as tests/scripts/bugs.sh does), so they repeat exactly.
+NO_ASLR=""
+setarch "$(uname -m)" -R true 2>/dev/null && NO_ASLR="setarch $(uname -m) -R"
+
 # The options and dictionary ./build.sh fuzz (and bench/detect.sh) give a target.
 target_options() {
 	sed -n 's/^\([a-z_]*\) *= *\(.*\)/-\1=\2/p' "$ROOT/fuzz/options/$1.options" 2>/dev/null
@@ -144,7 +151,7 @@ trial() {
 	corpus_for "$t" "$d/corpus"
 	local t0 rc
 	t0=$(date +%s.%N)
-	(cd "$d" && FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 3600 "$WORK/bug-$bug/$t" $(target_options "$t") \
+	(cd "$d" && FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 3600 $NO_ASLR "$WORK/bug-$bug/$t" $(target_options "$t") \
 		-seed="$seed" -runs="$RUNS" -reload=0 -print_final_stats=1 -artifact_prefix="$d/" corpus >log 2>&1)
 	rc=$?
 	local secs execs how found=0
@@ -170,7 +177,7 @@ reach() {
 	IFS=: read -r name fb mut <<<"$1"
 	rm -rf "$d" && mkdir -p "$d"
 	corpus_for fuzz_schedule "$d/corpus"
-	(cd "$d" && FZ_STATS=1 FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 $((REACH + 300)) "$WORK/base/fuzz_schedule" \
+	(cd "$d" && FZ_STATS=1 FZ_FEEDBACK=$fb FZ_MUTATOR=$mut timeout -k 10 $((REACH + 300)) $NO_ASLR "$WORK/base/fuzz_schedule" \
 		$(target_options fuzz_schedule) -seed=1 -max_total_time="$REACH" -reload=0 -print_final_stats=1 \
 		-artifact_prefix="$d/" corpus >log 2>&1)
 	local rc=$? feats execs rate corp
@@ -181,7 +188,7 @@ reach() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rc" "${feats:-?}" "${execs:-?}" "${rate:-?}" "$corp"
 }
 export -f trial corpus_for target_options reach
-export WORK RUNS FROM ROOT REACH
+export WORK RUNS FROM ROOT REACH NO_ASLR
 
 if [ "$REPORT_ONLY" = 0 ]; then
 	echo "feedback.sh: building (ASan+UBSan, libFuzzer) into $WORK"
