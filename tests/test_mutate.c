@@ -65,10 +65,10 @@ static void test_round_trip(void)
 	struct fz_rng r = {42};
 	for (unsigned p = 0; p < 2; p++) {
 		const struct fz_profile *pr = profiles[p];
-		for (unsigned walk = 0; walk < 40; walk++) {
+		for (unsigned walk = 0; walk < 24; walk++) {
 			/* From empty, tiny and large random schedules. */
 			random_schedule(pr, &s, walk % 4 == 0 ? 0 : next_byte() * (walk % 3 + 1));
-			for (unsigned k = 0; k < 500; k++) {
+			for (unsigned k = 0; k < 400; k++) {
 				enum fz_mutation m = fz_mutate_schedule(pr, &s, &r);
 				CHECK_MSG(m < FZ_MUTATIONS, "no mutation applied");
 				if (m < FZ_MUTATIONS)
@@ -243,7 +243,7 @@ static void test_crossover(void)
 	unsigned counts[FZ_CROSSINGS] = {0};
 	struct fz_rng r = {99};
 	const char *why;
-	for (unsigned k = 0; k < 4000; k++) {
+	for (unsigned k = 0; k < 2000; k++) {
 		const struct fz_profile *pr = profiles[k % 2];
 		random_schedule(pr, &a, 200 + next_byte());
 		random_schedule(pr, &b, 200 + next_byte());
