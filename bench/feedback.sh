@@ -301,6 +301,23 @@ section=$WORK/section.md
 	echo "the feedback $(x off-bytes on-bytes) with byte mutation and $(x off-structural on-structural) with the"
 	echo "structural mutator."
 	echo
+	# Wall clock: what a user waits.  Executions cost more where inputs are
+	# longer (libFuzzer turns -len_control off for custom mutators), and the
+	# machine's load moves seconds, so this is a second view, not the goal.
+	echo "Median seconds to detect (a trial that missed counts its full duration;"
+	echo "wall clock on a machine shared with other jobs, so noisier than executions):"
+	echo
+	printf '| bug |'; for c in $cfgnames; do printf ' %s |' "$c"; done; echo
+	printf '|---|'; for c in $cfgnames; do printf -- '---|'; done; echo
+	for bt in $bugs; do
+		b=${bt%@*} t=${bt#*@}
+		printf '| %s |' "$b"
+		for c in $cfgnames; do
+			printf ' %s |' "$(awk -F'\t' -v b="$b" -v t="$t" -v c="$c" '$1==b && $2==t && $3==c {print $7}' "$RAW" | median)"
+		done
+		echo
+	done
+	echo
 	echo "### Goals"
 	echo
 	echo "- Median executions to detect at least 3x lower with feedback and the"
