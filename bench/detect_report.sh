@@ -289,5 +289,13 @@ LOADS=$(awk -F'\t' '{print "- `" $2 "` (" $1 "), load average " $3 " at the star
 		echo "|---|---|---|---|---|"
 		awk -F'\t' '$2 == "correct" {printf "| %s | %s | %.0f | %s | %s |\n", $1, $3, $6, $7, ($5 == "missed" ? "clean" : "**" $5 " (" $8 ")**")}' "$tmp/rows"
 	fi
-} >"$REPORT"
+} >"$tmp/report"
+# Sections other scripts write into the same file (between their
+# <!-- NAME:begin --> and <!-- NAME:end --> markers, e.g. bench/feedback.sh's)
+# are carried over.
+[ -f "$REPORT" ] && awk '/^<!-- [a-z-]*:begin -->/ {keep = 1} keep {print} /^<!-- [a-z-]*:end -->/ {keep = 0; print ""}' "$REPORT" >"$tmp/kept"
+if [ -s "$tmp/kept" ]; then
+	{ echo; cat "$tmp/kept"; } >>"$tmp/report"
+fi
+mv "$tmp/report" "$REPORT"
 cat "$REPORT"

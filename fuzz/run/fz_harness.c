@@ -14,6 +14,8 @@ static void bad_env(const char *name, const char *value, const char *want)
 	exit(2);
 }
 
+static bool stats_wanted(void);
+
 void fz_harness_config(struct fz_config *cfg, int freerun)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -38,12 +40,20 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
 			bad_env("FZ_BUDGET", v, "a positive number of scheduling points");
 		cfg->budget = b;
 	}
+	cfg->feedback = true;
+	v = getenv("FZ_FEEDBACK");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			bad_env("FZ_FEEDBACK", v, "0 or 1");
+		cfg->feedback = strcmp(v, "1") == 0;
+	}
+	cfg->count_features = stats_wanted();
 }
 
 /* Totals over the process's inputs, for FZ_STATS=1.  Only the thread
  * libFuzzer calls the target on touches them. */
 static struct {
-	uint64_t inputs, allocs, ooms, decisions, spurious_pages, cas_failures, steps;
+	uint64_t inputs, allocs, ooms, decisions, spurious_pages, cas_failures, steps, features_seen;
 } totals;
 
 static struct fz_config config;
@@ -57,12 +67,14 @@ static void print_totals(void)
 	/* Free-running inputs have neither an exact decision model nor
 	 * scheduling points. */
 	if (config.freerun)
-		fprintf(stderr, "%llu CAS failures (free-running: spurious zeroing and scheduling points not measured)\n",
+		fprintf(stderr, "%llu CAS failures (free-running: spurious zeroing and scheduling points not measured), ",
 			(unsigned long long)totals.cas_failures);
 	else
-		fprintf(stderr, "%llu pages zeroed although never used, %llu CAS failures, %llu scheduling points\n",
+		fprintf(stderr, "%llu pages zeroed although never used, %llu CAS failures, %llu scheduling points, ",
 			(unsigned long long)totals.spurious_pages, (unsigned long long)totals.cas_failures,
 			(unsigned long long)totals.steps);
+	/* Counted whether or not libFuzzer was shown them (FZ_FEEDBACK). */
+	fprintf(stderr, "%llu distinct interleaving features\n", (unsigned long long)totals.features_seen);
 }
 
 /* FZ_STATS: 0 or 1; exits 2 on anything else. */
@@ -113,12 +125,24 @@ static void expect_filter(const struct fz_outcome *o, void *arg)
 	abort();
 }
 
+/* FZ_MUTATOR: structural (default) or bytes; exits 2 on anything else. */
+static enum fz_mutator_mode mutator_wanted(void)
+{
+	const char *v = getenv("FZ_MUTATOR");
+	if (v == NULL || *v == '\0' || strcmp(v, "structural") == 0)
+		return FZ_MUTATOR_STRUCTURAL;
+	if (strcmp(v, "bytes") != 0)
+		bad_env("FZ_MUTATOR", v, "structural or bytes");
+	return FZ_MUTATOR_BYTES;
+}
+
 int fz_harness_init(int freerun)
 {
 	if (configured)
 		return 0;
 	fz_harness_config(&config, freerun);
 	read_expect();
+	fz_mutator_set_mode(mutator_wanted());
 	if (stats_wanted())
 		atexit(print_totals);
 	configured = true;
@@ -150,6 +174,7 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 	totals.spurious_pages += out.spurious_pages;
 	totals.cas_failures += out.cas_failures;
 	totals.steps += out.steps;
+	totals.features_seen = out.features_seen;
 	return 0;
 }
 

@@ -11,7 +11,12 @@
  *   FZ_STATS=1          at exit, one line of totals over every input run:
  *                       inputs, allocations, zeroing decisions, pages
  *                       zeroed although never used (Z2's statistic), CAS
- *                       failures, scheduling points
+ *                       failures, scheduling points, distinct interleaving
+ *                       features (fz_feedback.h)
+ *   FZ_FEEDBACK=0|1     interleaving features as libFuzzer extra counters
+ *                       (default 1)
+ *   FZ_MUTATOR=structural|bytes   schedule-aware mutation (default) or
+ *                       libFuzzer's byte mutation only
  *   FZ_EXPECT=ORACLE    only a failure of this oracle is a crash; an input
  *                       failing another one ends quietly (crash
  *                       minimisation keeps only reductions that fail the
@@ -24,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fz_mutate.h"
 #include "fz_run.h"
 
 /* Reads the environment into cfg (freerun as given); exits 2 with a
@@ -40,19 +46,32 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 
 /* The libFuzzer entry points of a schedule-running target: its inputs are
  * decoded with profile (a struct fz_profile) and run controlled, or
- * free-running when freerun is 1. */
+ * free-running when freerun is 1; libFuzzer mutates them with the
+ * schedule-aware mutator (fz_mutate.h), or byte-wise with FZ_MUTATOR=bytes. */
 #define FZ_SCHEDULE_TARGET(profile, freerun)                                  \
 	int LLVMFuzzerInitialize(int *argc, char ***argv);                    \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);         \
+	size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed); \
+	size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, \
+					 uint8_t *out, size_t max_out, unsigned int seed); \
 	int LLVMFuzzerInitialize(int *argc, char ***argv)                     \
 	{                                                                     \
-		(void)argc;                                                   \
-		(void)argv;                                                   \
-		return fz_harness_init(freerun);                              \
+		int rc = fz_harness_init(freerun);                            \
+		fz_mutator_adjust_args(argc, argv);                           \
+		return rc;                                                    \
 	}                                                                     \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)          \
 	{                                                                     \
 		return fz_harness_run(&(profile), freerun, data, size);      \
+	}                                                                     \
+	size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) \
+	{                                                                     \
+		return fz_custom_mutator(&(profile), data, size, max_size, seed); \
+	}                                                                     \
+	size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, \
+					 uint8_t *out, size_t max_out, unsigned int seed) \
+	{                                                                     \
+		return fz_custom_crossover(&(profile), d1, s1, d2, s2, out, max_out, seed); \
 	}
 
 #endif

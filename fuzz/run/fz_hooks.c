@@ -1,10 +1,11 @@
 /*
  * fz_hooks.c - the allocator's hooks (allocator/ph_hooks.h), implemented
  * for the runner: scheduling points hand control to the controlled
- * scheduler, lock waits let other threads run, notes go to the trace and
- * to the decision oracles, zeroing goes through the memory oracles' bulk
- * pass.  With no schedule running (the main thread's set-up and clean-up)
- * every hook returns at once.
+ * scheduler, lock waits let other threads run, notes go to the trace, to
+ * the decision oracles and to the interleaving feedback (fz_feedback.h),
+ * zeroing goes through the memory oracles' bulk pass.  With no schedule
+ * running (the main thread's set-up and clean-up) every hook returns at
+ * once.
  */
 #include <string.h>
 
@@ -92,6 +93,8 @@ bool ph_hook_lock_wait(const void *lock)
 	int me = r->sched.current;
 	fz_runner_trace(r, me, &(struct fz_event){.kind = FZ_EV_BLOCK});
 	FZ_UNTRACKED_BEGIN();
+	if (r->fb != NULL)
+		fz_feedback_lock_wait(r->fb, me);
 	int next = fz_sched_block(&r->sched, lock);
 	FZ_UNTRACKED_END();
 	if (next < 0) {
@@ -119,6 +122,8 @@ void ph_hook_note(const struct ph_note *n)
 		.npages = n->npages, .arena = n->arena, .a = n->a, .b = n->b});
 	if (n->kind == PH_NOTE_CLAIM && !r->cfg.freerun)
 		fz_claim_add(r->dec, tid, n->base, n->npages, false, r->t[tid].pending_id);
+	if (r->fb != NULL)
+		fz_feedback_note(r->fb, tid, n);
 	bool ok = fz_decisions_note(r->dec, tid, n, &r->shadow, &v);
 	FZ_UNTRACKED_END();
 	if (!ok) {

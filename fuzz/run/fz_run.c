@@ -416,6 +416,14 @@ struct fz_runner *fz_runner_new(const struct fz_config *cfg, char *err, size_t e
 		fz_runner_free(r);
 		return NULL;
 	}
+	if (cfg->feedback || cfg->count_features) {
+		r->fb = fz_feedback_new(r->g, cfg->feedback, cfg->freerun);
+		if (r->fb == NULL) {
+			snprintf(err, errlen, "out of memory");
+			fz_runner_free(r);
+			return NULL;
+		}
+	}
 	if (!cfg->engine_per_input) {
 		r->engine = fz_engine_new(cfg->engine, err, errlen);
 		if (r->engine == NULL) {
@@ -438,6 +446,7 @@ void fz_runner_free(struct fz_runner *r)
 		fz_shadow_free(&r->shadow);
 	free(r->trace);
 	free(r->dec);
+	fz_feedback_free(r->fb);
 	free(r);
 }
 
@@ -465,6 +474,8 @@ static void reset_untracked(struct fz_runner *r, const struct fz_profile *pr, co
 	r->shadow.concurrent = r->cfg.freerun; /* else one thread at a time */
 	fz_decisions_reset(r->dec, r->g, !r->cfg.freerun);
 	fz_trace_reset(r->trace, r->cfg.freerun, FZ_TRACE_HEAD);
+	if (r->fb != NULL)
+		fz_feedback_reset(r->fb);
 	memset(&r->out, 0, sizeof r->out);
 	r->unwinding = 0;
 	r->failing = 0;
@@ -595,6 +606,10 @@ void fz_runner_run(struct fz_runner *r, const struct fz_profile *pr, const struc
 	r->out.decisions = r->dec->decisions;
 	r->out.spurious_pages = r->dec->spurious_pages;
 	r->out.cas_failures = hs.cas_failures;
+	if (r->fb != NULL && r->cfg.count_features) {
+		r->out.features = fz_feedback_account(r->fb);
+		r->out.features_seen = fz_feedback_distinct(r->fb);
+	}
 	if (!r->out.failed && !fz_runner_unwinding(r) && r->body == NULL)
 		judge_at_rest(r);
 	if (r->cfg.trace_always && !r->out.failed) {

@@ -40,6 +40,8 @@ struct fz_config {
 	                        * for every input, as a naive harness would do */
 	uint64_t budget;     /* livelock threshold; 0 = FZ_DEFAULT_BUDGET */
 	bool trace_always;   /* print the trace of every input, not only failures */
+	bool feedback;       /* interleaving features into libFuzzer's extra counters (fz_feedback.h) */
+	bool count_features; /* compute them even with feedback off, and count the distinct ones */
 	FILE *out;           /* verdicts and traces; NULL = stderr */
 	const ph_geom *geom; /* NULL = ph_geom_fuzz */
 	const struct fz_chooser *chooser; /* controlled mode: makes the choices once the
@@ -51,6 +53,9 @@ struct fz_outcome {
 	struct fz_verdict verdict;
 	bool detector_fired; /* an injected overlap was caught, as it should be */
 	uint64_t steps, switches, allocs, ooms, decisions, spurious_pages, cas_failures;
+	/* With count_features: counters this input set, and distinct counters
+	 * set by any input of this runner so far. */
+	uint64_t features, features_seen;
 };
 
 struct fz_runner;

@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 
+#include "fz_feedback.h"
 #include "fz_run.h"
 #include "fz_sched.h"
 #include "fz_trace.h"
@@ -34,6 +35,7 @@ struct fz_runner {
 	struct fz_trace *trace;
 	struct fz_shadow shadow;
 	struct fz_decisions *dec;
+	struct fz_feedback *fb; /* NULL unless cfg.feedback or cfg.count_features */
 	struct fz_tctx t[FZ_MAX_THREADS];
 
 	const struct fz_schedule *s;

@@ -4,7 +4,7 @@
 # 2, --list marks the deep faults, and a report written from a hand-made
 # TSV shows executions to detection, bugs found while replaying seeds, the
 # speed-up over plain stress counted only where stress needs >= 1 s or
-# misses, and the goals.
+# misses, and the goals; a rewrite keeps other scripts' marked sections.
 set -uo pipefail
 cd "$ROOT"
 tmp=$(mktemp -d)
@@ -84,3 +84,10 @@ check report-false-positive has '1 in 2 runs of the correct allocator — **not 
 check report-run-log has 'bench/detect.sh --test'
 check report-deep-section has '| reload-once | only the first failed CAS reloads zeroedBase'
 check report-no-errors [ ! -s "$tmp/err" ]
+
+# Sections other scripts keep in the same file (bench/feedback.sh's, between
+# its markers) survive a rewrite of the report.
+printf '# old report\n\n<!-- feedback-bench:begin -->\nfeedback figures\n<!-- feedback-bench:end -->\n' >"$tmp/kept.md"
+bench/detect_report.sh "$tmp/r.tsv" "$tmp/kept.md" >/dev/null 2>&1
+check report-keeps-marked-sections grep -qx 'feedback figures' "$tmp/kept.md"
+check report-drops-the-old-report bash -c "! grep -q '^# old report' '$tmp/kept.md'"

@@ -46,6 +46,11 @@ done
 # Same -seed, same -runs: same coverage and features.  -reload=0: libFuzzer
 # otherwise rereads its corpus folder once a second, and re-running seeds it
 # had reduced away shifts every later iteration by wall-clock time.
+# Address-space randomisation off where allowed (setarch -R, as bugs.sh):
+# libFuzzer's compare tracing sees some heap addresses, and the mutations
+# it derives from them move a fixed-seed run with the layout.
+NO_ASLR=()
+setarch "$(uname -m)" -R true 2>/dev/null && NO_ASLR=(setarch "$(uname -m)" -R)
 for build in tsan plain; do
 	for t in fuzz_schedule fuzz_needzero; do
 		bin=$OUT_DIR/$t
@@ -54,7 +59,7 @@ for build in tsan plain; do
 			rm -rf "$tmp/c$k-$t"
 			mkdir -p "$tmp/c$k-$t"
 			cp corpus/"${t#fuzz_}"/*.bin "$tmp/c$k-$t/"
-			TSAN_OPTIONS=halt_on_error=1 "$bin" -seed=7 -runs=1500 -reload=0 "$tmp/c$k-$t" >"$tmp/lf$k-$t.log" 2>&1
+			TSAN_OPTIONS=halt_on_error=1 "${NO_ASLR[@]}" "$bin" -seed=7 -runs=1500 -reload=0 "$tmp/c$k-$t" >"$tmp/lf$k-$t.log" 2>&1
 			grep -E '^#[0-9]+[[:space:]]+DONE' "$tmp/lf$k-$t.log" | sed 's/exec\/s: [0-9]* //; s/rss: [0-9]*Mb//' >"$tmp/done$k-$t"
 		done
 		if [ -s "$tmp/done1-$t" ] && cmp -s "$tmp/done1-$t" "$tmp/done2-$t"; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # harness_env.sh - the fuzz targets' environment variables.
-#  - a malformed FZ_TRACE, FZ_ENGINE, FZ_BUDGET or FZ_STATS stops the target
-#    with exit status 2 and a message naming the variable, before libFuzzer
-#    runs an input (so no crash file is written)
+#  - a malformed FZ_TRACE, FZ_ENGINE, FZ_BUDGET, FZ_STATS, FZ_FEEDBACK or
+#    FZ_MUTATOR stops the target with exit status 2 and a message naming
+#    the variable, before libFuzzer runs an input (so no crash file is
+#    written)
 #  - FZ_STATS=1 prints one totals line at exit whose counts agree with the
 #    per-input verdict line FZ_TRACE=1 prints
 set -uo pipefail
@@ -11,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for t in fuzz_schedule fuzz_needzero fuzz_schedule_freerun; do
-	for bad in FZ_TRACE=yes FZ_ENGINE=green FZ_BUDGET=0 FZ_STATS=2; do
+	for bad in FZ_TRACE=yes FZ_ENGINE=green FZ_BUDGET=0 FZ_STATS=2 FZ_FEEDBACK=2 FZ_MUTATOR=bits; do
 		name=${bad%%=*}
 		rm -rf "$tmp/cwd" && mkdir -p "$tmp/cwd"
 		(cd "$tmp/cwd" && env "$bad" "$OUT_DIR/$t" -runs=3 >"$tmp/log" 2>&1)
