@@ -114,7 +114,7 @@ while read -r bug prog k want; do
 	if [ $rc -ne 1 ] || [ "$got" != "$want" ] || [ -z "$bin" ]; then
 		echo "FAIL $name: exit $rc, oracle ${got:-none}, want $want"; tail -15 "$tmp/bug.txt"; continue
 	fi
-	target=fuzz_$(basename "$(dirname "$prog")")
+	target=fuzz_$(sed -n 's/^target  *\([a-z_]*\).*/\1/p' "$prog" | head -1) # the file's own target line
 	"$dir/$target" "$bin" >"$tmp/replay.log" 2>&1
 	replayed=$(sed -n 's/^==== verdict: \([A-Z0-9]*\):.*/\1/p' "$tmp/replay.log" | head -1)
 	execs=$(sed -n 's/.*"executions": \([0-9]*\),.*/\1/p' "$tmp/bug.json")
