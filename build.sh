@@ -18,7 +18,7 @@ usage: ./build.sh [COMMAND] [ARGS]
 
   (none) | build     build every fuzz target (libFuzzer + TSan, and ASan+UBSan
                      into out/asan), the stress binaries, the schedule tools
-                     (schedtool, schedmin) and the tests into out/
+                     (schedtool, schedmin, explore) and the tests into out/
   test               run the whole test suite; ends with "N passed, N failed"
   fuzz [--asan] [SECONDS]
                      fuzz every target for its share of SECONDS (default 60),
