@@ -123,4 +123,15 @@ void fz_explore_print(const struct fz_explore_report *rep, FILE *out);
 void fz_explore_json(const struct fz_explore_report *rep, FILE *out);
 const char *fz_explore_stop_name(enum fz_explore_stop s);
 
+/* ---- exploring fuzz inputs (fz_explore_input.c) ---- */
+
+/* The FZ_EXPLORE mode of a schedule-running target: explores s's thread
+ * programs (decisions dropped) with DPOR at <= bound preemptions, at most
+ * max_executions runs, and adds the runs to *executions.  Returns when no
+ * interleaving failed (or, with expect, none failed that oracle); else
+ * prints the failing interleaving (text schedule, trace, verdict) and dies
+ * (fz_target_die).  cfg is the target's runner configuration. */
+void fz_explore_input(const struct fz_config *cfg, const struct fz_profile *pr, const struct fz_schedule *s,
+		      int bound, uint64_t max_executions, const char *expect, uint64_t *executions);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fz_explore.h"
 #include "fz_sanitizer.h"
 
 FZ_HARNESS_CODE_BEGIN
@@ -54,6 +55,7 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
  * libFuzzer calls the target on touches them. */
 static struct {
 	uint64_t inputs, allocs, ooms, decisions, spurious_pages, cas_failures, steps, features_seen;
+	uint64_t explored; /* FZ_EXPLORE: interleavings run over all inputs */
 } totals;
 
 static struct fz_config config;
@@ -73,6 +75,8 @@ static void print_totals(void)
 		fprintf(stderr, "%llu pages zeroed although never used, %llu CAS failures, %llu scheduling points, ",
 			(unsigned long long)totals.spurious_pages, (unsigned long long)totals.cas_failures,
 			(unsigned long long)totals.steps);
+	if (totals.explored != 0)
+		fprintf(stderr, "%llu interleavings explored (FZ_EXPLORE), ", (unsigned long long)totals.explored);
 	/* Counted whether or not libFuzzer was shown them (FZ_FEEDBACK). */
 	fprintf(stderr, "%llu distinct interleaving features\n", (unsigned long long)totals.features_seen);
 }
@@ -125,6 +129,33 @@ static void expect_filter(const struct fz_outcome *o, void *arg)
 	abort();
 }
 
+/* FZ_EXPLORE=K (0..8): explore every input's interleavings with at most K
+ * preemptions instead of running its decisions (fz_explore_input.c);
+ * FZ_EXPLORE_MAX=N: at most N executions per input (default 2000).
+ * Off (-1) when unset; exits 2 on a bad value. */
+static int explore_bound = -1;
+static uint64_t explore_max = 2000;
+
+static void read_explore(int freerun)
+{
+	const char *v = getenv("FZ_EXPLORE");
+	if (v == NULL || *v == '\0')
+		return;
+	if (strlen(v) != 1 || v[0] < '0' || v[0] > '8')
+		bad_env("FZ_EXPLORE", v, "a preemption bound from 0 to 8");
+	if (freerun)
+		bad_env("FZ_EXPLORE", v, "exploration needs a controlled target, not the free-running one");
+	explore_bound = v[0] - '0';
+	v = getenv("FZ_EXPLORE_MAX");
+	if (v != NULL && *v != '\0') {
+		char *end;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (*end != '\0' || n == 0 || n > 100000000ull || v[0] == '-')
+			bad_env("FZ_EXPLORE_MAX", v, "a number of executions from 1 to 100000000");
+		explore_max = n;
+	}
+}
+
 /* FZ_MUTATOR: structural (default) or bytes; exits 2 on anything else. */
 static enum fz_mutator_mode mutator_wanted(void)
 {
@@ -142,6 +173,7 @@ int fz_harness_init(int freerun)
 		return 0;
 	fz_harness_config(&config, freerun);
 	read_expect();
+	read_explore(freerun);
 	fz_mutator_set_mode(mutator_wanted());
 	if (stats_wanted())
 		atexit(print_totals);
@@ -153,9 +185,15 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 {
 	static struct fz_runner *runner;
 	static struct fz_schedule sched;
+	fz_harness_init(freerun);
+	if (explore_bound >= 0) {
+		fz_decode(pr, data, size, &sched);
+		fz_explore_input(&config, pr, &sched, explore_bound, explore_max, expected_oracle, &totals.explored);
+		totals.inputs++;
+		return 0;
+	}
 	if (runner == NULL) {
 		char err[200];
-		fz_harness_init(freerun);
 		runner = fz_runner_new(&config, err, sizeof err);
 		if (runner == NULL) {
 			fprintf(stderr, "pageheap-fuzz: cannot start: %s\n", err);

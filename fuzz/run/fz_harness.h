@@ -17,6 +17,12 @@
  *                       (default 1)
  *   FZ_MUTATOR=structural|bytes   schedule-aware mutation (default) or
  *                       libFuzzer's byte mutation only
+ *   FZ_EXPLORE=K        run every interleaving of each input's thread
+ *                       programs with at most K (0..8) preemptions (DPOR,
+ *                       decisions dropped) instead of the input's own
+ *                       schedule (fz_explore_input.c); controlled targets
+ *   FZ_EXPLORE_MAX=N    at most N executions per input in that mode
+ *                       (default 2000)
  *   FZ_EXPECT=ORACLE    only a failure of this oracle is a crash; an input
  *                       failing another one ends quietly (crash
  *                       minimisation keeps only reductions that fail the
