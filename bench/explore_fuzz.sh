@@ -45,11 +45,8 @@ for entry in $BUGS; do
 	bug=${entry%@*} target=${entry#*@}
 	dir=$ROOT/build/bugs/$bug
 	build "$dir" "$bug" >"$tmp/b.log" 2>&1 || { tail -20 "$tmp/b.log"; exit 1; }
-	if [ "$target" = fuzz_needzero ]; then
-		printf 'target needzero\nthreads 2\nthread 0\n  claim A0:10+1\nthread 1\n  claim A0:20+1\n' >"$tmp/min.txt"
-	else
-		printf 'target schedule\nthreads 2\nthread 0\n  alloc 1\nthread 1\n  alloc 1\n' >"$tmp/min.txt"
-	fi
+	printf 'target %s\nthreads 2\nstrategy rr quantum 1\nseed 0x00000001\ncaches on\nthread 0\n  alloc 1\nthread 1\n  alloc 1\ndecisions\n' \
+		"${target#fuzz_}" >"$tmp/min.txt" # bench/detect.sh's minimal seed
 	opts=()
 	[ -f "fuzz/options/$target.options" ] &&
 		mapfile -t opts < <(sed -n 's/^\([a-z_]*\) *= *\(.*\)/-\1=\2/p' "fuzz/options/$target.options")
@@ -58,7 +55,8 @@ for entry in $BUGS; do
 		: >"$tmp/rows"
 		for seed in $SEEDS; do
 			rm -rf "$tmp/run" && mkdir -p "$tmp/run/corpus"
-			"$ROOT/out/schedtool" encode "$tmp/min.txt" "$tmp/run/corpus/min.bin" >/dev/null
+			"$ROOT/out/schedtool" encode "$tmp/min.txt" "$tmp/run/corpus/min.bin" >/dev/null ||
+				{ echo "explore_fuzz.sh: cannot encode the minimal seed" >&2; exit 1; }
 			env=()
 			[ "$mode" = explore ] && env=(FZ_EXPLORE="$K")
 			t0=$(now)
