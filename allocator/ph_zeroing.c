@@ -147,7 +147,7 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 #else
 		/* Raise zeroedBase to at least arena_limit, racing with other
 		 * deciders; stop as soon as someone has raised it past us. */
-#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE
+#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE || PH_BUG_ZERO_AFTER_TWO_LOSSES
 		unsigned failed_cas = 0;
 #endif
 		while (arena_limit > zeroed_base) {
@@ -157,7 +157,7 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 			/* FAULT cas-no-reload: retry with the stale value. */
 			continue;
 #endif
-#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE
+#if PH_BUG_CAS_RETRY_ONCE || PH_BUG_OVERLAP_CHECK_ONCE || PH_BUG_RELOAD_ONCE || PH_BUG_ZERO_AFTER_TWO_LOSSES
 			failed_cas++;
 #endif
 #if PH_BUG_RELOAD_ONCE
@@ -196,6 +196,13 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 			 * they claimed some of the same pages. */
 			if (zeroed_base <= arena_limit && zeroed_base > arena_base)
 				throw_zeroing(PH_MSG_OVERLAP, base, npage, ai, zeroed_base);
+#endif
+#if PH_BUG_ZERO_AFTER_TWO_LOSSES
+			/* FAULT zero-after-two-losses: "two lost races mean heavy
+			 * contention here; zero to be safe", though every reload
+			 * said where the mark is and none reached into the range. */
+			if (failed_cas >= 2)
+				need_zero = true;
 #endif
 #if PH_BUG_CAS_FAIL_REZERO
 			/* FAULT cas-fail-rezero: the reload is run through the
