@@ -12,6 +12,8 @@
  *    the features are still counted (FZ_STATS)
  *  - free-running: parallel threads record features without a data race
  *    (TSan builds run this too)
+ *  - per input: with feedback_per_input (FZ_EXPLORE's many runs of one
+ *    input) a run adds to libFuzzer's counters instead of clearing them
  * The pre-seed (locked) variant throws on out-of-order ranges by design, so
  * there the race schedules are replaced by the plain store's reads-from
  * pair.
@@ -33,16 +35,21 @@ static void on_failure(const struct fz_outcome *o, void *arg)
 	(void)arg;
 }
 
-static struct fz_runner *new_runner(bool feedback, bool count, bool freerun)
+static struct fz_runner *new_runner_cfg(bool feedback, bool count, bool freerun, bool per_input)
 {
 	char err[200];
 	struct fz_config cfg = {.engine = freerun ? FZ_ENGINE_PTHREAD : fz_engine_default(), .freerun = freerun,
-				.feedback = feedback, .count_features = count};
+				.feedback = feedback, .count_features = count, .feedback_per_input = per_input};
 	struct fz_runner *r = fz_runner_new(&cfg, err, sizeof err);
 	CHECK_MSG(r != NULL, "runner: %s", err);
 	if (r != NULL)
 		fz_runner_on_failure(r, on_failure, NULL);
 	return r;
+}
+
+static struct fz_runner *new_runner(bool feedback, bool count, bool freerun)
+{
+	return new_runner_cfg(feedback, count, freerun, false);
 }
 
 /* Parses text into *s (static storage: the runner keeps a pointer). */
@@ -203,6 +210,33 @@ static void test_cas_race(void)
 	fz_runner_free(r);
 }
 
+/* Two runs of one input under FZ_EXPLORE: the second adds its features to
+ * the first's (libFuzzer clears the counters between inputs, not runs). */
+static void test_per_input(void)
+{
+	static struct fz_schedule a, b;
+	const struct fz_profile *pr = parse(sequential, &a);
+	parse(race, &b);
+	uint32_t seq_only = fz_fb_key(FZ_FB_READ, FZ_RD_LOAD, FZ_WR_CAS_FIRST, FZ_REL_BEFORE, 0);
+	uint32_t race_only = fz_fb_key(FZ_FB_READ, FZ_RD_CAS_FAIL, FZ_WR_CAS_FIRST, FZ_REL_DURING_DONE, 0);
+	struct fz_outcome o;
+	for (int per_input = 0; per_input < 2; per_input++) {
+		struct fz_runner *r = new_runner_cfg(true, false, false, per_input);
+		if (r == NULL || pr == NULL)
+			return;
+		memset(fz_feedback_libfuzzer_counters, 0, FZ_FEEDBACK_COUNTERS); /* as libFuzzer does */
+		run_counters(r, pr, &a, first, &o);
+		CHECK(has(first, seq_only) && !has(first, race_only));
+		run_counters(r, pr, &b, second, &o);
+		CHECK(has(second, race_only));
+		CHECK_MSG(has(second, seq_only) == (per_input != 0), "per_input %d: the first run's features %s", per_input,
+			  per_input ? "were erased" : "were kept");
+		for (unsigned i = 0; i < FZ_FEEDBACK_COUNTERS && per_input; i++)
+			CHECK_MSG(second[i] >= first[i], "counter %u went down from %u to %u", i, first[i], second[i]);
+		fz_runner_free(r);
+	}
+}
+
 static void test_named_features(void)
 {
 	static struct fz_schedule s;
@@ -312,6 +346,7 @@ int main(int argc, char **argv)
 #if !PH_ZEROING_LOCKED
 	ph_test_run("feedback/cas-race", test_cas_race);
 	ph_test_run("feedback/named-features", test_named_features);
+	ph_test_run("feedback/per-input", test_per_input);
 #else
 	ph_test_run("feedback/store-site", test_store_site);
 #endif

@@ -8,8 +8,10 @@
  * with DPOR, up to a cap of executions per input (a cap that is hit leaves
  * the rest of that input's interleavings unexplored: this mode looks for
  * bugs, it claims no coverage; out/explore does).  The explorer and its
- * runner are made on the first input and kept, so the interleaving feedback
- * of every execution reaches libFuzzer like a plain run's.  A failing
+ * runner are made on the first input and kept, and its runs leave
+ * libFuzzer's counters alone (libFuzzer clears them before each input), so
+ * the interleaving features of every execution of an input reach libFuzzer,
+ * not only those of its last one.  A failing
  * interleaving ends the process the way every target reports a finding
  * (fz_target.h): its schedule as text, whose decisions replay it without
  * FZ_EXPLORE, then its replay's swimlane trace and verdict line.
@@ -66,6 +68,7 @@ void fz_explore_input(const struct fz_config *cfg, const struct fz_profile *pr, 
 		o.drop_decisions = true;
 		o.runner = *cfg;
 		o.runner.trace_always = false;
+		o.runner.feedback_per_input = true; /* every interleaving's features count */
 		x = fz_explore_new(&o, err, sizeof err);
 		if (x == NULL) {
 			fprintf(stderr, "pageheap-fuzz: FZ_EXPLORE: cannot start the explorer: %s\n", err);

@@ -12,10 +12,14 @@
  *   last_unlocker   who released the heap lock last (tid + 1; 0 = nobody)
  *   th[t].flight    thread t's decision in flight (its arena segment),
  *                   packed in one word, 0 when it decides nothing
+ *   flying          one bit per thread whose flight word is non-zero, so
+ *                   the in-flight counts look only at deciding threads
  * Everything another thread reads is accessed with relaxed atomics; the
  * rest of th[t] belongs to thread t.  Invariant: a thread's flight word is
- * non-zero exactly between its DECIDE_BEGIN and DECIDE_END notes (or the
- * end of the input, when it unwinds mid-decision).
+ * non-zero, and its bit in flying set, exactly between its DECIDE_BEGIN and
+ * DECIDE_END notes (or the end of the input, when it unwinds mid-decision).
+ * Thread t alone sets and clears its bit (an atomic or/and: free-running
+ * threads change their bits at once).
  */
 #include "fz_feedback.h"
 
@@ -77,6 +81,7 @@ struct fb_input {
 	uint64_t last_write[SLOTS];  /* relaxed atomics: pack_write or 0 */
 	uint64_t last_end[SLOTS];    /* relaxed atomics: valid | tid << 32 | start page */
 	uint32_t last_unlocker;      /* relaxed atomic: tid + 1, 0 = none yet */
+	uint32_t flying;             /* relaxed atomic: bit t = th[t].flight != 0 */
 	struct fb_thread th[FZ_MAX_THREADS];
 };
 
@@ -95,27 +100,6 @@ struct fz_feedback {
 
 #define LD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define ST(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-
-unsigned fz_feedback_index(uint32_t key)
-{
-	/* murmur3's 32-bit finaliser: every key bit moves every index bit. */
-	key ^= key >> 16;
-	key *= 0x85ebca6bu;
-	key ^= key >> 13;
-	key *= 0xc2b2ae35u;
-	key ^= key >> 16;
-	return key & (FZ_FEEDBACK_COUNTERS - 1);
-}
-
-static void hit(struct fz_feedback *fb, uint32_t key)
-{
-	uint8_t *c = &fb->counters[fz_feedback_index(key)];
-	uint8_t v = LD(c);
-	if (v != 255) /* saturate: wrapping to 0 would erase the feature */
-		ST(c, (uint8_t)(v + 1));
-}
-
-static unsigned cap3(unsigned n) { return n > 3 ? 3 : n; }
 
 struct fz_feedback *fz_feedback_new(const ph_geom *g, bool to_libfuzzer, bool freerun)
 {
@@ -140,7 +124,7 @@ struct fz_feedback *fz_feedback_new(const ph_geom *g, bool to_libfuzzer, bool fr
 		annotated = true;
 	}
 #endif
-	fz_feedback_reset(fb);
+	fz_feedback_reset(fb, true);
 	return fb;
 }
 
@@ -149,9 +133,10 @@ void fz_feedback_free(struct fz_feedback *fb)
 	free(fb);
 }
 
-void fz_feedback_reset(struct fz_feedback *fb)
+void fz_feedback_reset(struct fz_feedback *fb, bool clear_libfuzzer)
 {
-	memset(fb->counters, 0, FZ_FEEDBACK_COUNTERS);
+	if (fb->counters == fb->own || clear_libfuzzer)
+		memset(fb->counters, 0, FZ_FEEDBACK_COUNTERS);
 	memset(&fb->in, 0, sizeof fb->in);
 	for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
 		fb->in.th[t].slot = NO_SLOT;
@@ -184,6 +169,32 @@ uint64_t fz_feedback_distinct(const struct fz_feedback *fb)
 }
 
 /* ---- the model ------------------------------------------------------------ */
+
+/* The note path runs at every zeroedBase access and lock hand-off of every
+ * input: no sanitizer instruments it (its memory is this object's, indexed
+ * within bounds the asserts and masks keep; its atomics stay visible). */
+FZ_UNINSTRUMENTED_BEGIN
+
+unsigned fz_feedback_index(uint32_t key)
+{
+	/* murmur3's 32-bit finaliser: every key bit moves every index bit. */
+	key ^= key >> 16;
+	key *= 0x85ebca6bu;
+	key ^= key >> 13;
+	key *= 0xc2b2ae35u;
+	key ^= key >> 16;
+	return key & (FZ_FEEDBACK_COUNTERS - 1);
+}
+
+static void hit(struct fz_feedback *fb, uint32_t key)
+{
+	uint8_t *c = &fb->counters[fz_feedback_index(key)];
+	uint8_t v = LD(c);
+	if (v != 255) /* saturate: wrapping to 0 would erase the feature */
+		ST(c, (uint8_t)(v + 1));
+}
+
+static unsigned cap3(unsigned n) { return n > 3 ? 3 : n; }
 
 static uint32_t tick(struct fz_feedback *fb)
 {
@@ -251,18 +262,18 @@ struct others {
 static struct others others_in(const struct fz_feedback *fb, int tid, unsigned slot, bool anywhere)
 {
 	struct others o = {0};
+	uint32_t flying = LD(&fb->in.flying) & ~(1u << tid);
+	if (anywhere) {
+		o.n = (unsigned)__builtin_popcount(flying);
+		return o;
+	}
 	uint64_t mlo = 0, mhi = 0;
 	bool mine = segment_in(fb, LD(&fb->in.th[tid].flight), slot, &mlo, &mhi);
-	for (int t = 0; t < FZ_MAX_THREADS; t++) {
-		if (t == tid)
-			continue;
+	for (; flying != 0; flying &= flying - 1) {
+		int t = __builtin_ctz(flying);
 		uint64_t f = LD(&fb->in.th[t].flight), lo, hi;
-		if (anywhere) {
-			o.n += (f & FL_ACTIVE) != 0;
-			continue;
-		}
 		if (!segment_in(fb, f, slot, &lo, &hi))
-			continue;
+			continue; /* another arena, or (free-running) just ended */
 		o.n++;
 		if (mine) {
 			o.overlap |= lo < mhi && mlo < hi;
@@ -334,6 +345,7 @@ static void decide_begin(struct fz_feedback *fb, int tid, const struct ph_note *
 	me->cas_failed = false;
 	ST(&me->begin, now);
 	ST(&me->flight, f);
+	__atomic_fetch_or(&fb->in.flying, 1u << tid, __ATOMIC_RELAXED);
 	struct others o = others_in(fb, tid, fl_first(f), false);
 	hit(fb, fz_fb_key(FZ_FB_BEGIN, cap3(o.n), o.overlap, o.above, o.below));
 }
@@ -406,6 +418,7 @@ static void decide_end(struct fz_feedback *fb, int tid, const struct ph_note *n)
 		ST(&fb->in.last_end[slot], 1ull << 63 | (uint64_t)tid << 32 | fl_off(f));
 	}
 	hit(fb, fz_fb_key(FZ_FB_END, n->ok, cap3(me->total), ord, same));
+	__atomic_fetch_and(&fb->in.flying, ~(1u << tid), __ATOMIC_RELAXED);
 	ST(&me->flight, 0);
 }
 
@@ -442,5 +455,7 @@ void fz_feedback_lock_wait(struct fz_feedback *fb, int tid)
 	assert(tid >= 0 && tid < FZ_MAX_THREADS);
 	fb->in.th[tid].waited = true;
 }
+
+FZ_UNINSTRUMENTED_END
 
 FZ_HARNESS_CODE_END

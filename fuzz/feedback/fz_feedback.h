@@ -79,9 +79,11 @@ struct fz_feedback;
 struct fz_feedback *fz_feedback_new(const ph_geom *g, bool to_libfuzzer, bool freerun);
 void fz_feedback_free(struct fz_feedback *fb);
 
-/* Starts an input: clears the counters and the model.  Main thread only,
- * no schedule running. */
-void fz_feedback_reset(struct fz_feedback *fb);
+/* Starts a run: clears the model, and the counters unless this object
+ * writes libFuzzer's and clear_libfuzzer is false (libFuzzer clears them
+ * itself before each input, so the runs of one input add up).  Main
+ * thread only, no schedule running. */
+void fz_feedback_reset(struct fz_feedback *fb, bool clear_libfuzzer);
 
 /* One note of schedule thread tid (0 <= tid < FZ_MAX_THREADS), just after
  * the allocator made it.  Called on thread tid. */

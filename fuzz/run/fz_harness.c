@@ -55,6 +55,7 @@ void fz_harness_config(struct fz_config *cfg, int freerun)
  * libFuzzer calls the target on touches them. */
 static struct {
 	uint64_t inputs, allocs, ooms, decisions, spurious_pages, cas_failures, steps, features_seen;
+	uint64_t features_set; /* counters set, summed over the inputs */
 	uint64_t explored; /* FZ_EXPLORE: interleavings run over all inputs */
 } totals;
 
@@ -78,7 +79,8 @@ static void print_totals(void)
 	if (totals.explored != 0)
 		fprintf(stderr, "%llu interleavings explored (FZ_EXPLORE), ", (unsigned long long)totals.explored);
 	/* Counted whether or not libFuzzer was shown them (FZ_FEEDBACK). */
-	fprintf(stderr, "%llu distinct interleaving features\n", (unsigned long long)totals.features_seen);
+	fprintf(stderr, "%llu distinct interleaving features (%.1f per input)\n", (unsigned long long)totals.features_seen,
+		totals.inputs ? (double)totals.features_set / (double)totals.inputs : 0.0);
 }
 
 /* FZ_STATS: 0 or 1; exits 2 on anything else. */
@@ -213,6 +215,7 @@ int fz_harness_run(const struct fz_profile *pr, int freerun, const uint8_t *data
 	totals.cas_failures += out.cas_failures;
 	totals.steps += out.steps;
 	totals.features_seen = out.features_seen;
+	totals.features_set += out.features;
 	return 0;
 }
 

@@ -475,7 +475,7 @@ static void reset_untracked(struct fz_runner *r, const struct fz_profile *pr, co
 	fz_decisions_reset(r->dec, r->g, !r->cfg.freerun);
 	fz_trace_reset(r->trace, r->cfg.freerun, FZ_TRACE_HEAD);
 	if (r->fb != NULL)
-		fz_feedback_reset(r->fb);
+		fz_feedback_reset(r->fb, !r->cfg.feedback_per_input);
 	memset(&r->out, 0, sizeof r->out);
 	r->unwinding = 0;
 	r->failing = 0;

@@ -42,6 +42,9 @@ struct fz_config {
 	bool trace_always;   /* print the trace of every input, not only failures */
 	bool feedback;       /* interleaving features into libFuzzer's extra counters (fz_feedback.h) */
 	bool count_features; /* compute them even with feedback off, and count the distinct ones */
+	bool feedback_per_input; /* runs leave libFuzzer's counters to libFuzzer, which clears
+	                          * them before each input: the many runs of one input
+	                          * (FZ_EXPLORE) add up instead of each erasing the last */
 	FILE *out;           /* verdicts and traces; NULL = stderr */
 	const ph_geom *geom; /* NULL = ph_geom_fuzz */
 	const struct fz_chooser *chooser; /* controlled mode: makes the choices once the

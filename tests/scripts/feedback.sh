@@ -64,7 +64,7 @@ fi
 # bench/feedback.sh compares against).
 for fb in 1 0; do
 	n=$(FZ_STATS=1 FZ_FEEDBACK=$fb "$OUT_DIR/fuzz_needzero" "$tmp"/seeds-needzero/*.bin 2>&1 |
-		sed -n 's/^pageheap-fuzz stats: .*, \([0-9]*\) distinct interleaving features$/\1/p')
+		sed -n 's/^pageheap-fuzz stats: .*, \([0-9]*\) distinct interleaving features.*$/\1/p')
 	if [ -n "$n" ] && [ "$n" -gt 0 ]; then
 		echo "PASS feedback-stats FZ_FEEDBACK=$fb ($n distinct features over the needzero seeds)"
 	else
