@@ -91,6 +91,7 @@ struct fz_feedback {
 	bool freerun;
 	uintptr_t first_arena;
 	uintptr_t arena_pages;
+	uintptr_t arena_mask; /* arena bytes - 1 */
 	struct fb_input in;   /* cleared per input */
 	/* Main thread only: */
 	uint64_t distinct;
@@ -112,6 +113,7 @@ struct fz_feedback *fz_feedback_new(const ph_geom *g, bool to_libfuzzer, bool fr
 	fb->counters = to_libfuzzer ? fz_feedback_libfuzzer_counters : fb->own;
 	fb->first_arena = g->heap_vbase >> g->arena_shift;
 	fb->arena_pages = ph_arena_pages(g);
+	fb->arena_mask = ph_arena_bytes(g) - 1;
 #ifdef FZ_TSAN
 	/* Written by whichever schedule thread runs, with no happens-before
 	 * edge to the main thread that clears them between inputs, nor to
@@ -217,7 +219,7 @@ static uint64_t flight_of(const struct fz_feedback *fb, uintptr_t base, uintptr_
 {
 	const ph_geom *g = fb->g;
 	uintptr_t end = base + (npages << g->page_shift);
-	uintptr_t mask = ph_arena_bytes(g) - 1;
+	uintptr_t mask = fb->arena_mask;
 	unsigned first = slot_of_arena(fb, base >> g->arena_shift);
 	unsigned last = npages == 0 ? first : slot_of_arena(fb, (end - 1) >> g->arena_shift);
 	uint64_t off = (base & mask) >> g->page_shift;

@@ -58,6 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fz_sanitizer.h"
 #include "ph_geom.h"
 #include "ph_hooks.h"
 
@@ -123,11 +124,14 @@ enum fz_fb_pos { FZ_POS_BELOW, FZ_POS_AT_START, FZ_POS_INSIDE, FZ_POS_AT_END, FZ
 enum fz_fb_order { FZ_ORD_FIRST, FZ_ORD_UP, FZ_ORD_SAME, FZ_ORD_DOWN };
 enum fz_fb_handoff { FZ_HO_FIRST, FZ_HO_SELF, FZ_HO_OTHER };
 
-/* Feature keys: kind in the top byte, fields packed below. */
+/* Feature keys: kind in the top byte, fields packed below.  Uninstrumented
+ * like the note path that inlines it (fz_sanitizer.h). */
+FZ_UNINSTRUMENTED_BEGIN
 static inline uint32_t fz_fb_key(enum fz_fb_kind kind, unsigned f0, unsigned f1, unsigned f2, unsigned f3)
 {
 	return (uint32_t)kind << 24 | (f0 & 0x3fu) << 18 | (f1 & 0x3fu) << 12 | (f2 & 0x3fu) << 6 | (f3 & 0x3fu);
 }
+FZ_UNINSTRUMENTED_END
 /* READ (enum fz_fb_read, enum fz_fb_site, enum fz_fb_rel, in flight 0..3)
  * WHERE (enum fz_fb_read, enum fz_fb_pos, CAS attempt 1..3, 0)
  * BEGIN (in flight 0..3, overlapping, one above, one below)

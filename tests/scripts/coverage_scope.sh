@@ -3,7 +3,9 @@
 # guides the search, and nowhere else, in the fuzz targets ./build.sh
 # builds (TSan and ASan+UBSan): the allocator, the schedule decoder and
 # text form, the targets' entry points and fuzz_pagealloc's operations
-# (fz_pagediff.c) carry edge counters and comparison tracing; the oracles,
+# (fz_pagediff.c) carry edge counters and comparison tracing, except the
+# bitmap and summary arithmetic (allocator/ph_pallocbits.c), which carries
+# edge counters only (Makefile, NO_CMP_TRACE_SRC); the oracles,
 # the shadow, the trace, the scheduler, the engines and the runner carry
 # neither -- their loops over pages and events would pay a callback per
 # comparison and feed the fuzzer values that no input byte decides.
@@ -26,7 +28,7 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: no objects in $obj (./build.sh builds them)"
 		continue
 	fi
-	bad="" seen_alloc=0 seen_decoder=0 checked=0
+	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0
 	for src in allocator/*.c fuzz/*/*.c; do
 		o=$obj/${src%.c}.o
 		[ -f "$o" ] || continue
@@ -38,6 +40,9 @@ for variant in fuzz-tsan fuzz-asan; do
 		if instrumented "$src"; then
 			case $src in
 			allocator/ph_pagealloc.c) [ -n "$funcs" ] && [ "$counters" -gt 0 ] && seen_alloc=1 ;;
+			allocator/ph_pallocbits.c)
+				if [ -n "$funcs" ]; then bad="$bad $src(comparison tracing in: $funcs)"; fi
+				[ "$counters" -gt 0 ] && seen_bits=1 ;;
 			fuzz/schedule/fz_decode.c) [ -n "$funcs" ] && [ "$counters" -gt 0 ] && seen_decoder=1 ;;
 			esac
 		elif [ -n "$funcs" ] || [ "$counters" -gt 0 ]; then
@@ -48,9 +53,9 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: no object files found under $obj"
 	elif [ -n "$bad" ]; then
 		echo "FAIL coverage-scope-$variant: harness code carries coverage instrumentation:$bad"
-	elif [ "$seen_alloc" = 0 ] || [ "$seen_decoder" = 0 ]; then
-		echo "FAIL coverage-scope-$variant: the allocator or the decoder lost its coverage instrumentation"
+	elif [ "$seen_alloc" = 0 ] || [ "$seen_decoder" = 0 ] || [ "$seen_bits" = 0 ]; then
+		echo "FAIL coverage-scope-$variant: the allocator, its bitmap arithmetic or the decoder lost its coverage instrumentation"
 	else
-		echo "PASS coverage-scope-$variant ($checked objects: harness free of coverage, allocator and decoder instrumented)"
+		echo "PASS coverage-scope-$variant ($checked objects: harness free of coverage, allocator and decoder instrumented, bitmap arithmetic edges only)"
 	fi
 done
