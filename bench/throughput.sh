@@ -18,7 +18,11 @@
 # files (this tree's corpus/) with the same options (fuzz/options/,
 # fuzz/dicts/) and seeds; their mutations diverge once their coverage does
 # (any change to the allocator changes its coverage), so a ratio compares
-# throughput on like inputs, not on identical ones.  The baseline is exported with git archive into
+# throughput on like inputs, not on identical ones.  This tree's targets
+# mutate bytes as the baseline's do (FZ_MUTATOR=bytes unless the caller
+# sets FZ_MUTATOR): the structural mutator makes other, longer inputs
+# (libFuzzer turns -len_control off for custom mutators), which would
+# compare unlike inputs; the interleaving feedback stays on, its default.  The baseline is exported with git archive into
 # build/throughput/REV and built there with its own Makefile, once per
 # commit.  Usage errors exit 2; a target that crashes or fails to build
 # exits 1.
@@ -117,6 +121,7 @@ seed_dir() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" UBSAN_OPTIONS="halt_on_error=1 ${UBSAN_OPTIONS:-}"
+export FZ_MUTATOR=${FZ_MUTATOR:-bytes}
 
 # CPU seconds (user + system) the finished children of the shell whose
 # `times` output is in FILE have used.
@@ -187,6 +192,8 @@ out=$tmp/section
 	echo "all its threads), start-up included; medians of the $REPEAT repetitions.  On a shared"
 	echo "machine the CPU figure is the steadier one.  tsan and asan are the builds of"
 	echo "\`./build.sh\` (-O1, + libFuzzer coverage), plain is libFuzzer coverage alone (-O2)."
+	echo "This tree's targets run with FZ_MUTATOR=$FZ_MUTATOR$([ "$FZ_MUTATOR" = bytes ] && echo " (libFuzzer's byte mutation, as the baseline's: like inputs)")"
+	echo "and the interleaving feedback ${FZ_FEEDBACK:+FZ_FEEDBACK=$FZ_FEEDBACK}${FZ_FEEDBACK:-on (the default)}."
 	if [ -n "$BASE_SHA" ]; then
 		echo "The baseline is $BASELINE (\`$(git log -1 --format='%h %s' "$BASE_SHA" | cut -c1-70)\`), built and run"
 		echo "interleaved with this tree in the same run."
