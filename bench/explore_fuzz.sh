@@ -26,14 +26,14 @@ while [ $# -gt 0 ]; do
 	*) usage ;;
 	esac
 done
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-base=$ROOT/build/bugs/base
+# shellcheck source=tools/faulty-build.sh
+. "$ROOT/tools/faulty-build.sh"
+base=$FAULTY_BASE
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export UBSAN_OPTIONS="halt_on_error=1"
-build() {
-	make -s -j"$(nproc)" B="$1" SAN="$SAN" HOOKS=1 CC=clang CXX=clang++ CFLAGS=-fsanitize=fuzzer-no-link \
-		LIB_FUZZING_ENGINE=-fsanitize=fuzzer FZLIB="$base/libfz.a" BUG="${2:-}" "$base/libfz.a" targets
+build() { # DIR [BUG]
+	faulty_build "$1" "${2:-}"
 }
 build "$base" >"$tmp/b.log" 2>&1 || { tail -20 "$tmp/b.log"; exit 1; }
 now() { date +%s.%N; }

@@ -37,13 +37,13 @@ RUNS=${BUGS_RUNS:-20000}
 declare -A DEEP_RUNS=([cas-retry-once]=60000 [retry-store-after-lower]=60000 [overlap-check-once]=100000)
 NO_ASLR=()
 setarch "$(uname -m)" -R true 2>/dev/null && NO_ASLR=(setarch "$(uname -m)" -R)
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-base=$ROOT/build/bugs/base
+# shellcheck source=tools/faulty-build.sh
+. "$ROOT/tools/faulty-build.sh"
+base=$FAULTY_BASE
 export UBSAN_OPTIONS="halt_on_error=1"
 
 build() { # DIR [BUG]
-	make -s -j"$(nproc)" B="$1" SAN="$SAN" HOOKS=1 CC=clang CXX=clang++ CFLAGS=-fsanitize=fuzzer-no-link \
-		LIB_FUZZING_ENGINE=-fsanitize=fuzzer FZLIB="$base/libfz.a" BUG="${2:-}" "$base/libfz.a" targets
+	faulty_build "$1" "${2:-}"
 }
 
 if ! build "$base" >"$tmp/base.log" 2>&1; then

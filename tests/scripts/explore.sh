@@ -81,12 +81,12 @@ check_usage bad-out "not a folder" corpus/schedule/fresh-arena.txt --out "$tmp/n
 # Faults on the CAS-failure path.  The builds are those of bugs.sh (same
 # folders and flags, so whichever script runs first builds them once); the
 # explorer is linked against the correct build's harness like the targets.
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-base=$ROOT/build/bugs/base
+# shellcheck source=tools/faulty-build.sh
+. "$ROOT/tools/faulty-build.sh"
+base=$FAULTY_BASE
 export UBSAN_OPTIONS="halt_on_error=1"
 build() { # DIR [BUG]
-	make -s -j"$(nproc)" B="$1" SAN="$SAN" HOOKS=1 CC=clang CXX=clang++ CFLAGS=-fsanitize=fuzzer-no-link \
-		LIB_FUZZING_ENGINE=-fsanitize=fuzzer FZLIB="$base/libfz.a" BUG="${2:-}" "$base/libfz.a" targets "$1/explore"
+	faulty_build "$1" "${2:-}" "$1/explore"
 }
 if ! build "$base" >"$tmp/base.log" 2>&1; then
 	echo "FAIL explore-bugs-base-build"; tail -20 "$tmp/base.log"; exit 0
