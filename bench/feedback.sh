@@ -191,8 +191,15 @@ reach() {
 export -f trial corpus_for target_options reach
 export WORK RUNS FROM ROOT REACH NO_ASLR
 
+# --report-only describes the run that made the results, not this call's
+# defaults.
+if [ "$REPORT_ONLY" = 1 ] && [ -f "$WORK/settings" ]; then
+	# shellcheck disable=SC1091
+	. "$WORK/settings"
+fi
 if [ "$REPORT_ONLY" = 0 ]; then
 	echo "$CMDLINE" >"$WORK/cmdline"
+	printf 'RUNS=%s FROM=%s REACH=%s\n' "$RUNS" "$FROM" "$REACH" >"$WORK/settings"
 	echo "feedback.sh: building (ASan+UBSan, libFuzzer) into $WORK"
 	mkdir -p "$WORK/base"
 	build "$WORK/base" "" targets tools
