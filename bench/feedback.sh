@@ -7,7 +7,7 @@
 #
 #   bench/feedback.sh [--bugs "BUG[@TARGET] ..."] [--seeds "1 2 3 4 5"]
 #                     [--runs N] [--from minimal|seeds] [--reach SECONDS]
-#                     [--jobs J] [--out FILE] [--report-only]
+#                     [--jobs J] [--out FILE] [--report-only | --cost-only]
 #
 # --bugs     injected faults (allocator/ph_bugs.def), each fuzzed with
 #            fuzz_schedule unless @fuzz_needzero follows its name (default:
@@ -29,6 +29,8 @@
 # --out      the report goes between the feedback-bench markers of FILE
 #            (default docs/DETECTION.md), replacing that section
 # --report-only  rewrite the report from build/feedback/results.tsv
+# --cost-only    measure the feedback's cost again on the last run's reach
+#            corpus (build/feedback/), then rewrite the report
 #
 # libFuzzer targets are the ASan+UBSan builds (as bench/detect.sh and
 # ClusterFuzz use) with the options and dictionary ./build.sh fuzz gives
@@ -42,8 +44,8 @@ cd "$ROOT"
 CMDLINE="bench/feedback.sh$(printf ' %q' "$@")"
 BUGS="cas-no-overlap-check cas-no-reload needzero-le arena-advance-wrong"
 SEEDS="1 2 3 4 5" RUNS=200000 FROM=minimal REACH=600 JOBS=1
-REPORT=$ROOT/docs/DETECTION.md REPORT_ONLY=0
-usage() { sed -n '2,36p' "$0" >&2; exit 2; }
+REPORT=$ROOT/docs/DETECTION.md REPORT_ONLY=0 COST_ONLY=0
+usage() { sed -n '2,38p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bugs) BUGS=${2:?}; shift 2 ;;
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--jobs) JOBS=${2:?}; shift 2 ;;
 	--out) REPORT=${2:?}; shift 2 ;;
 	--report-only) REPORT_ONLY=1; shift ;;
+	--cost-only) COST_ONLY=1; shift ;;
 	-h | --help) usage ;;
 	*) echo "feedback.sh: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -193,11 +196,11 @@ export WORK RUNS FROM ROOT REACH NO_ASLR
 
 # --report-only describes the run that made the results, not this call's
 # defaults.
-if [ "$REPORT_ONLY" = 1 ] && [ -f "$WORK/settings" ]; then
+if { [ "$REPORT_ONLY" = 1 ] || [ "$COST_ONLY" = 1 ]; } && [ -f "$WORK/settings" ]; then
 	# shellcheck disable=SC1091
 	. "$WORK/settings"
 fi
-if [ "$REPORT_ONLY" = 0 ]; then
+if [ "$REPORT_ONLY" = 0 ] && [ "$COST_ONLY" = 0 ]; then
 	echo "$CMDLINE" >"$WORK/cmdline"
 	printf 'RUNS=%s FROM=%s REACH=%s\n' "$RUNS" "$FROM" "$REACH" >"$WORK/settings"
 	echo "feedback.sh: building (ASan+UBSan, libFuzzer) into $WORK"
@@ -230,10 +233,14 @@ if [ "$REPORT_ONLY" = 0 ]; then
 		awk -F'\t' '{printf "  %s: %s features, %s executions (%s/s), corpus %s, exit %s\n", $1, $3, $4, $5, $6, $2}' "$REACHRAW"
 	fi
 
+fi
+if [ "$REPORT_ONLY" = 0 ]; then
+	[ "$COST_ONLY" = 0 ] || [ -x "$WORK/base/fuzz_schedule" ] ||
+		{ echo "feedback.sh: --cost-only needs an earlier run's build in $WORK" >&2; exit 2; }
 	# The feedback's cost: the same inputs replayed (-runs=0: libFuzzer
 	# runs each once, collects its features and updates its frequencies,
 	# as for every execution while fuzzing, without mutating), feedback on
-	# and off in turn, seven times; the inputs are the on-structural reach
+	# and off in turn, eleven times; the inputs are the on-structural reach
 	# corpus, copied three times so that execution outweighs start-up.
 	# CPU seconds (user + system) of the process: less moved by the other
 	# core's jobs than wall time.
@@ -244,9 +251,11 @@ if [ "$REPORT_ONLY" = 0 ]; then
 		for k in 1 2 3; do
 			for f in "$inputs"/*; do cp "$f" "$WORK/replay/$k-${f##*/}"; done
 		done
-		echo "feedback.sh: feedback cost: replaying $(find "$WORK/replay" -type f | wc -l) inputs, feedback on and off, 7 times"
-		for k in 1 2 3 4 5 6 7; do
-			for fb in 1 0; do
+		echo "feedback.sh: feedback cost: replaying $(find "$WORK/replay" -type f | wc -l) inputs, feedback on and off, 11 times"
+		for k in 1 2 3 4 5 6 7 8 9 10 11; do
+			order="1 0"
+			[ $((k % 2)) = 0 ] && order="0 1" # alternate, so drift favours neither
+			for fb in $order; do
 				TIMEFORMAT='%U %S'
 				t=$({ time FZ_FEEDBACK=$fb "$WORK/base/fuzz_schedule" -runs=0 "$WORK/replay" >"$WORK/replay.log" 2>&1; } 2>&1)
 				grep -q 'Done [0-9]* runs' "$WORK/replay.log" || { echo "feedback.sh: the replay failed (see $WORK/replay.log)" >&2; exit 1; }
@@ -347,7 +356,7 @@ section=$WORK/section.md
 		ninputs=$(find "$WORK/reach-on-structural/corpus" -type f 2>/dev/null | wc -l)
 		echo "- Executions per second lost to the feedback under 15 %: $(printf '%.1f' "$cost") % —"
 		echo "  $(echo "$cost < 15" | bc | sed 's/1/met/; s/0/**not met**/') (libFuzzer \`-runs=0\` replaying the same $ninputs inputs three times each,"
-		echo "  which runs each and collects and weighs its features as fuzzing does: median CPU time of 7,"
+		echo "  which runs each and collects and weighs its features as fuzzing does: median CPU time of 11,"
 		echo "  ${onm}s on, ${offm}s off)."
 	fi
 	if [ -s "$REACHRAW" ]; then
