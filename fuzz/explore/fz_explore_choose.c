@@ -6,9 +6,11 @@
  * At each call:
  *  1. The step in progress ends (unless it is a thread's start meeting the
  *     thread's first point: a thread's start and its first operation are
- *     one step).  Its event is what it touched first, plus a write of the
- *     arena index when the heap grew meanwhile; a step that ends blocked on
- *     the lock (only the file's decisions do that) did not acquire it.
+ *     one step).  Its event is what it touched first, a read if that was a
+ *     CAS that failed (the heap's count of failed CASes moved), plus a
+ *     write of the arena index when the heap grew meanwhile; a step that
+ *     ends blocked on the lock (only the file's decisions do that) did not
+ *     acquire it.
  *     With DPOR the next node's sleep set follows: the sleeping steps, and
  *     the steps already tried from the node, that are independent of it
  *     (none after a branch the bound called for, fz_explore_dpor.c).
@@ -73,9 +75,9 @@ static bool lock_held(const struct fz_explorer *x)
 	return ph_mutex_is_locked(ph_heap_lock(fz_runner_heap(x->r)));
 }
 
-static uint64_t heap_grows(const struct fz_explorer *x)
+static ph_heap_stats heap_stats(const struct fz_explorer *x)
 {
-	return ph_heap_get_stats(fz_runner_heap(x->r)).grows;
+	return ph_heap_get_stats(fz_runner_heap(x->r));
 }
 
 bool fz_explore_sleep_sets(const struct fz_explorer *x)
@@ -109,7 +111,9 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 	size_t i = x->run.depth - 1;
 	struct fz_xnode *n = &x->node[i];
 	struct fz_xevent ev = x->run.ev;
-	if (heap_grows(x) != x->run.grows)
+	ph_heap_stats st = heap_stats(x);
+	fz_xevent_outcome(&ev, st.cas_failures != x->run.cas_failures);
+	if (st.grows != x->run.grows)
 		fz_xevent_add(&ev, FZ_XC_ARENAS, true, 0);
 	if (call == FZ_CALL_BLOCK)
 		ev.flags &= (uint8_t)~FZ_XEV_ACQUIRE; /* it tried, found the lock held, and waits */
@@ -305,7 +309,9 @@ int fz_explore_choose(void *arg, const struct fz_sched *s, enum fz_call call, in
 		x->run.open = true;
 		x->run.thread = t;
 		fz_xevent_next(x, s, t, &x->run.ev);
-		x->run.grows = heap_grows(x);
+		ph_heap_stats st = heap_stats(x);
+		x->run.grows = st.grows;
+		x->run.cas_failures = st.cas_failures;
 		x->run.merging = s->at_kind[t] == FZ_PT_START && s->state[t] != FZ_T_BLOCKED;
 	}
 	log_call(x, call, t);

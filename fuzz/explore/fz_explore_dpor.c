@@ -193,7 +193,10 @@ static void reverse(struct fz_explorer *x, int32_t j, int32_t i)
 		return; /* i could not take the lock there */
 
 	/* Initials of v: threads whose first step in v conflicts with no
-	 * earlier step of v.  seen_rw: bit 0 read, bit 1 written in v so far. */
+	 * earlier step of v.  seen_rw: bit 0 read, bit 1 written in v so far.
+	 * Every step of v but i reads what it read in this execution; i no
+	 * longer follows j, so a CAS that failed there may succeed: it counts
+	 * as the write it may be. */
 	memset(x->seen_rw, 0, x->nobj);
 	fz_tmask seen = 0, initials = 0;
 	bool anything = false, ended = false;
@@ -204,8 +207,11 @@ static void reverse(struct fz_explorer *x, int32_t j, int32_t i)
 		if (!(seen & (1u << e->thread))) {
 			seen |= (fz_tmask)(1u << e->thread);
 			bool conflict = ended || ((e->flags & FZ_XEV_ENDS) && anything);
-			for (unsigned a = 0; a < e->nacc && !conflict; a++)
-				conflict = (x->seen_rw[fz_xobj(&e->acc[a])] & (e->acc[a].write ? 3 : 2)) != 0;
+			bool moved = k == i && (e->flags & FZ_XEV_FAILED);
+			for (unsigned a = 0; a < e->nacc && !conflict; a++) {
+				bool w = e->acc[a].write || (moved && a == 0);
+				conflict = (x->seen_rw[fz_xobj(&e->acc[a])] & (w ? 3 : 2)) != 0;
+			}
 			if (!conflict)
 				initials |= (fz_tmask)(1u << e->thread);
 		}

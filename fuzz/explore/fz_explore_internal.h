@@ -39,7 +39,7 @@ enum fz_xclass { FZ_XC_LOCK, FZ_XC_ARENAS, FZ_XC_PAGES, FZ_XC_ZB };
 
 struct fz_xacc {
 	uint8_t cls;   /* enum fz_xclass */
-	uint8_t write; /* a CAS counts as a write even when it fails */
+	uint8_t write; /* a CAS counts as a write until it has run and failed */
 	uint16_t slot; /* FZ_XC_ZB: the arena slot */
 };
 
@@ -47,6 +47,9 @@ struct fz_xacc {
 #define FZ_XEV_RELEASE 2u /* releases it */
 #define FZ_XEV_ENDS 4u    /* the input ended inside this step (the overlap detector
 			   * caught an injected claim): dependent with every step */
+#define FZ_XEV_CAS 8u     /* its access is a zeroedBase CAS */
+#define FZ_XEV_FAILED 16u /* ... that ran and failed: it wrote nothing, so its
+			   * access is a read (set only on executed steps) */
 
 #define FZ_XEV_MAX_ACC 2
 
@@ -57,9 +60,12 @@ struct fz_xevent {
 	struct fz_xacc acc[FZ_XEV_MAX_ACC];
 };
 
-/* Thread t's next step as far as where it stands tells: its first access. */
+/* Thread t's next step as far as where it stands tells: its first access.
+ * A prediction, made before the step runs: a CAS is a write. */
 void fz_xevent_next(const struct fz_explorer *x, const struct fz_sched *s, int t, struct fz_xevent *ev);
 void fz_xevent_add(struct fz_xevent *ev, enum fz_xclass cls, bool write, unsigned slot);
+/* The step predicted as ev has run: its CAS, if any, failed iff `failed`. */
+void fz_xevent_outcome(struct fz_xevent *ev, bool failed);
 /* Steps of different threads that touch a common object, one writing (or
  * either ending the input).  Never asks about steps of one thread. */
 bool fz_xevent_dependent(const struct fz_xevent *a, const struct fz_xevent *b);
@@ -138,6 +144,7 @@ struct fz_explorer {
 		int thread;          /* its thread */
 		struct fz_xevent ev; /* what it touches first */
 		uint64_t grows;      /* heap growths when it started */
+		uint64_t cas_failures; /* failed zeroedBase CASes when it started */
 		bool merging;        /* it began at the thread's start: the thread's
 				      * first point does not end it */
 		fz_tmask child_sleep; /* sleep set of the node after the last closed step */
