@@ -231,8 +231,10 @@ static bool next_branch(struct fz_explorer *x)
 		if (n->fixed)
 			return false;
 		fz_tmask left = n->backtrack & (fz_tmask)~(n->done | n->sleep);
-		if (left == 0)
+		if (left == 0) {
+			fz_explore_settle(x, d);
 			continue;
+		}
 		unsigned p = fz_lowest(left);
 		n->done |= (fz_tmask)(1u << p);
 		n->chosen = (int8_t)p;

@@ -12,8 +12,14 @@
  *     ends blocked on the lock (only the file's decisions do that) did not
  *     acquire it.
  *     With DPOR the next node's sleep set follows: the sleeping steps, and
- *     the steps already tried from the node, that are independent of it
- *     (none after a branch the bound called for, fz_explore_dpor.c).
+ *     the steps already tried from the node, that are independent of it.
+ *     After a branch the bound called for (a conservative branch q,
+ *     fz_explore_dpor.c), only the tried step of the thread t that ran
+ *     before the node, and only if it released no lock: t's branch there
+ *     cost no preemption and q's one, and q then t reaches the state t then
+ *     q reaches with no fewer preemptions (as long as q's step leaves q
+ *     able to go on, which only a release by t could change); anything
+ *     else may have been reached with a smaller budget than this branch's.
  *  2. A node for the state now: which threads can take a step (a thread
  *     whose next step acquires the lock cannot while it is held), whether
  *     the lock is held, the preemptions so far.  A node the next branch
@@ -137,9 +143,10 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 		return;
 	fz_tmask sleep = 0;
 	x->run.child_sleep = 0;
-	if (n->conservative & (1u << ev.thread))
-		return; /* a branch the bound called for starts with nobody asleep */
-	for (fz_tmask m = n->sleep; m; m &= (fz_tmask)(m - 1)) {
+	/* A branch the bound called for keeps asleep only the thread it
+	 * preempted (see the top of the file). */
+	bool conservative = (n->conservative & (1u << ev.thread)) != 0;
+	for (fz_tmask m = conservative ? 0 : n->sleep; m; m &= (fz_tmask)(m - 1)) {
 		unsigned t = fz_lowest(m);
 		if (t != ev.thread && !fz_xevent_dependent(sleeping_step(x, i, t), &ev)) {
 			sleep |= (fz_tmask)(1u << t);
@@ -148,6 +155,8 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 	}
 	for (fz_tmask m = n->done & (fz_tmask)~(1u << ev.thread); m; m &= (fz_tmask)(m - 1)) {
 		unsigned t = fz_lowest(m);
+		if (conservative && ((int)t != n->prev || (n->tried[t].flags & FZ_XEV_RELEASE)))
+			continue;
 		if (!fz_xevent_dependent(&n->tried[t], &ev)) {
 			sleep |= (fz_tmask)(1u << t);
 			x->run.child_sleep_from[t] = (uint32_t)i;
@@ -225,6 +234,8 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 	}
 	int t = n->fixed ? decided : default_choice(x, n);
 	n->chosen = (int8_t)t;
+	if (t == FZ_SCHED_ABANDON && x->run.bound_abandoned)
+		fz_explore_note_cut(x, x->run.depth);
 	if (t < 0 || n->fixed)
 		return t;
 	n->done = (fz_tmask)(1u << t);

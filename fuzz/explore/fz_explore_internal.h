@@ -91,6 +91,10 @@ struct fz_xnode {
 	fz_tmask done;      /* threads run (or running) from here */
 	fz_tmask sleep;     /* threads whose step here is known to lead nowhere new */
 	fz_tmask conservative; /* branches added for the bound: they start with no sleep set */
+	fz_tmask deferred;  /* branches that cost a preemption here: their conservative twin
+			     * is offered once their subtree is done, if the bound cut
+			     * something in it (fz_explore_dpor.c) */
+	fz_tmask cut_below; /* branches in whose subtree the bound cut something */
 	int8_t chosen;      /* thread of the current branch; -1: none (end), FZ_SCHED_ABANDON */
 	int8_t prev;        /* thread that ran the step before; -1 at the start */
 	uint8_t call;       /* enum fz_call */
@@ -185,6 +189,13 @@ bool fz_explore_is_preemption(const struct fz_explorer *x, const struct fz_xnode
 bool fz_explore_allowed(const struct fz_explorer *x, const struct fz_xnode *n, int t);
 /* Room for node i (false when out of memory). */
 bool fz_explore_reserve(struct fz_explorer *x, size_t i);
+
+/* The bound cut a branch at node m, or a run there (fz_explore_dpor.c):
+ * the branches on the path above m learn that their subtree lost something. */
+void fz_explore_note_cut(struct fz_explorer *x, size_t m);
+/* Node d has no branch left: offers the conservative twins its subtrees
+ * turned out to need (fz_explore_dpor.c). */
+void fz_explore_settle(struct fz_explorer *x, size_t d);
 
 /* After a run (fz_explore_dpor.c): vector clocks, the execution's class
  * hash (*cls), and - with DPOR - its races turned into backtrack entries.
