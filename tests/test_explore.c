@@ -16,7 +16,10 @@
  *    leaves nothing out), and DPOR runs exactly one complete execution per
  *    class --por none finds;
  *  - the bound: DPOR with K reaches every terminal state --por none reaches
- *    with K (K = 1, 2); dpor-cut reaches only states --por none reaches;
+ *    with K (K = 1, 2), and when the bound cut nothing it ran one execution
+ *    per class (two claims at K = 2: 4); three claims at K = 2 in at most
+ *    the 92 executions measured; dpor-cut reaches only states --por none
+ *    reaches;
  *  - a failure found mid-search replays to the same verdict from the
  *    decisions written for it, also after encoding and decoding;
  *  - prefixes, caps, determinism, and the report's sentence.
@@ -197,6 +200,27 @@ static void test_same_arena(void)
 	CHECK_EQ_U(r.res.executions, 4);
 	CHECK_EQ_U(r.res.distinct_states, 4);
 	run_free(&r);
+	/* With K = 2 the bound cuts nothing here, so no branch is owed to it:
+	 * the 4 executions of the unbounded search (the compensation used to
+	 * double them). */
+	explore(same_arena, FZ_POR_DPOR, 2, &r);
+	CHECK_EQ_U(r.res.bound_cut, 0);
+	CHECK_EQ_U(r.res.executions, 4);
+	CHECK_EQ_U(distinct(r.classes, r.n), 4);
+	run_free(&r);
+}
+
+/* Three claims in one arena, K = 2: a measured count, not a derived one -
+ * 118 executions with BPOR's compensation as it was, 107 with the twin
+ * offered only when the bound cut something below its branch, 92 when a
+ * conservative branch also keeps asleep the thread it preempted.  At most
+ * 92, so that a change that costs executions is noticed. */
+static void test_three_claims_bounded(void)
+{
+	struct run r;
+	explore(three_claims, FZ_POR_DPOR, 2, &r);
+	CHECK_MSG(r.res.executions <= 92, "%llu executions", (unsigned long long)r.res.executions);
+	run_free(&r);
 }
 #endif
 
@@ -296,6 +320,11 @@ static void check_bounded(const void *arg)
 			  "K=%d: --por none reaches %zu terminal states, DPOR %zu (or different ones)", k, n_ns, n_ds);
 		CHECK_MSG(dpor.res.executions <= none.res.executions, "K=%d: DPOR ran more executions (%llu > %llu)", k,
 			  (unsigned long long)dpor.res.executions, (unsigned long long)none.res.executions);
+		/* Nothing cut: the report claims one execution per class. */
+		size_t n_dc = distinct(dpor.classes, dpor.n);
+		CHECK_MSG(dpor.res.bound_cut != 0 || n_dc == dpor.res.complete,
+			  "K=%d: the bound cut nothing, yet %llu complete executions of %zu classes", k,
+			  (unsigned long long)dpor.res.complete, n_dc);
 		run_free(&none);
 		run_free(&dpor);
 	}
@@ -488,6 +517,8 @@ int main(int argc, char **argv)
 	ph_test_run_arg("explore-classes-same-arena", check_classes, same_arena);
 	ph_test_run_arg("explore-classes-three-claims", check_classes, three_claims);
 	ph_test_run_arg("explore-bounded-states-three-claims", check_bounded, three_claims);
+	ph_test_run_arg("explore-bounded-states-same-arena", check_bounded, same_arena);
+	ph_test_run("explore-bounded-three-claims-count", test_three_claims_bounded);
 	ph_test_run("explore-count-failed-cases", test_failed_cases);
 	ph_test_run_arg("explore-classes-failed-cases", check_classes, failed_cases);
 	ph_test_run_arg("explore-bounded-states-failed-cases", check_bounded, failed_cases);

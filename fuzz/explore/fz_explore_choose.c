@@ -111,6 +111,16 @@ static const struct fz_xevent *sleeping_step(const struct fz_explorer *x, size_t
 	return &x->node[x->node[i].sleep_from[t]].tried[t];
 }
 
+/* On the current path, node a's branch preempted thread t, whose step
+ * there (tried) released no lock: t, asleep since a, may stay asleep in a
+ * branch the bound called for (see the top of the file). */
+static bool preempted_there(const struct fz_explorer *x, size_t a, unsigned t)
+{
+	const struct fz_xnode *n = &x->node[a];
+	return n->prev == (int)t && n->chosen != (int)t && fz_explore_is_preemption(x, n, n->chosen) &&
+	       !(n->tried[t].flags & FZ_XEV_RELEASE);
+}
+
 /* Step 1: the step begun at the last node ended. */
 static void close_step(struct fz_explorer *x, enum fz_call call)
 {
@@ -146,8 +156,10 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 	/* A branch the bound called for keeps asleep only the thread it
 	 * preempted (see the top of the file). */
 	bool conservative = (n->conservative & (1u << ev.thread)) != 0;
-	for (fz_tmask m = conservative ? 0 : n->sleep; m; m &= (fz_tmask)(m - 1)) {
+	for (fz_tmask m = n->sleep; m; m &= (fz_tmask)(m - 1)) {
 		unsigned t = fz_lowest(m);
+		if (conservative && !preempted_there(x, n->sleep_from[t], t))
+			continue;
 		if (t != ev.thread && !fz_xevent_dependent(sleeping_step(x, i, t), &ev)) {
 			sleep |= (fz_tmask)(1u << t);
 			x->run.child_sleep_from[t] = n->sleep_from[t];
@@ -155,7 +167,7 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 	}
 	for (fz_tmask m = n->done & (fz_tmask)~(1u << ev.thread); m; m &= (fz_tmask)(m - 1)) {
 		unsigned t = fz_lowest(m);
-		if (conservative && ((int)t != n->prev || (n->tried[t].flags & FZ_XEV_RELEASE)))
+		if (conservative && !preempted_there(x, i, t))
 			continue;
 		if (!fz_xevent_dependent(&n->tried[t], &ev)) {
 			sleep |= (fz_tmask)(1u << t);
