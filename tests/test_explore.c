@@ -299,6 +299,8 @@ static void check_classes(const void *arg)
 	CHECK_MSG(n_dc == dpor.n, "DPOR ran %zu complete executions of only %zu classes", dpor.n, n_dc);
 	CHECK_MSG(same_set(nc, n_nc, dc, n_dc), "--por none found %zu classes, DPOR %zu (or different ones)", n_nc, n_dc);
 	CHECK_EQ_U(dpor.res.complete, n_nc);
+	CHECK_EQ_U(none.res.distinct_classes, n_nc);
+	CHECK_EQ_U(dpor.res.distinct_classes, n_dc);
 	size_t n_ns = distinct(none.states, none.n), n_ds = distinct(dpor.states, dpor.n);
 	CHECK(same_set(none.states, n_ns, dpor.states, n_ds));
 	free(nc);

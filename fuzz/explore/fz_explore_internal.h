@@ -166,7 +166,7 @@ struct fz_explorer {
 	bool failed;
 
 	struct fz_explore_result res;
-	struct fz_hashset states_seen;
+	struct fz_hashset states_seen, classes_seen;
 	struct fz_hashlist states, classes; /* per complete execution */
 
 	/* Scratch for the race analysis, sized on demand. */
