@@ -20,6 +20,11 @@
  *    thread whose first step in v has no predecessor in v) is already a
  *    branch of node j, or asleep there, one is added - i's own thread when
  *    it is an initial.
+ * Steps carry what they did: a CAS that failed is a read of its word
+ * (fz_explore_event.c), so it races with the write it lost to, not with
+ * the loads and failed CASes around it.  Every step of v reads in v what
+ * it read in the execution, except i, which no longer follows j: a failed
+ * CAS there counts as the write it may become when the initials are taken.
  * The heap lock needs two refinements, the usual treatment of mutexes in
  * stateless model checkers: an acquire after a release can never be
  * reversed (the acquiring thread cannot run while the lock is held), so
