@@ -5,15 +5,21 @@
  *  - counts: two threads of n independent steps give C(2n, n) interleavings
  *    without reduction and without a bound (n = 3 and 6), 2, 2n and
  *    2n + 2(n-1)^2 with at most 0, 1 and 2 preemptions, and one class with
- *    DPOR; two claims racing in one arena give 20 interleavings in 4 classes
- *    (derivation in docs/EXPLORE.md);
+ *    DPOR; two claims racing in one arena give 20 interleavings in 4 classes;
+ *    two CASes that fail after a third thread's raise, and the reloads
+ *    after them, 6 interleavings in 1 class (derivations in docs/EXPLORE.md);
+ *  - a CAS that ran and failed is a read: independent of a load and of
+ *    another failed CAS of its word, dependent with writes;
  *  - classes: on small programs (claims, cache refills under the lock, three
  *    threads, a thread blocked on the lock by the prefix) every interleaving
  *    of one class ends in the same terminal state (the dependency relation
  *    leaves nothing out), and DPOR runs exactly one complete execution per
  *    class --por none finds;
  *  - the bound: DPOR with K reaches every terminal state --por none reaches
- *    with K (K = 1, 2); dpor-cut reaches only states --por none reaches;
+ *    with K (K = 1, 2), and when the bound cut nothing it ran one execution
+ *    per class (two claims at K = 2: 4); three claims at K = 2 in at most
+ *    the 92 executions measured; dpor-cut reaches only states --por none
+ *    reaches;
  *  - a failure found mid-search replays to the same verdict from the
  *    decisions written for it, also after encoding and decoding;
  *  - prefixes, caps, determinism, and the report's sentence.
@@ -22,6 +28,7 @@
 #include <string.h>
 
 #include "fz_explore.h"
+#include "fz_explore_internal.h"
 #include "fz_text.h"
 #include "ph_test.h"
 
@@ -51,6 +58,14 @@ static const char same_arena[] = "target needzero\nthreads 2\nstrategy rr quantu
 static const char three_claims[] = "target needzero\nthreads 3\nstrategy rr quantum 1\nseed 1\ncaches on\n"
 				   "thread 0\n  claim arena 0 page 0 pages 4\nthread 1\n  claim arena 0 page 4 pages 4\n"
 				   "thread 2\n  claim arena 0 page 8 pages 4\ndecisions\n";
+/* Three claims in one arena, ends 1, 2 and 3 pages in.  The prefix has T0
+ * and T1 load zeroedBase 0 and T2 raise it to 3; then T0 and T1 each have
+ * a CAS that fails and a reload that ends their loop (3 is past their
+ * ranges): four reads of one word, one class (docs/EXPLORE.md). */
+static const char failed_cases[] = "target needzero\nthreads 3\nstrategy rr quantum 1\nseed 1\ncaches on\n"
+				 "thread 0\n  claim arena 0 page 0 pages 1\nthread 1\n  claim arena 0 page 1 pages 1\n"
+				 "thread 2\n  claim arena 0 page 2 pages 1\n"
+				 "decisions\n  run 0 for 2\n  run 1 for 2\n  run 2 for 3\n";
 #endif
 /* The prefix leaves T1 waiting for the lock T0 holds. */
 static const char blocked[] = "target schedule\nthreads 2\nstrategy rr quantum 1\nseed 1\ncaches off\n"
@@ -185,6 +200,76 @@ static void test_same_arena(void)
 	CHECK_EQ_U(r.res.executions, 4);
 	CHECK_EQ_U(r.res.distinct_states, 4);
 	run_free(&r);
+	/* With K = 2 the bound cuts nothing here, so no branch is owed to it:
+	 * the 4 executions of the unbounded search (the compensation used to
+	 * double them). */
+	explore(same_arena, FZ_POR_DPOR, 2, &r);
+	CHECK_EQ_U(r.res.bound_cut, 0);
+	CHECK_EQ_U(r.res.executions, 4);
+	CHECK_EQ_U(distinct(r.classes, r.n), 4);
+	run_free(&r);
+}
+
+/* Three claims in one arena, K = 2: a measured count, not a derived one -
+ * 118 executions with BPOR's compensation as it was, 107 with the twin
+ * offered only when the bound cut something below its branch, 92 when a
+ * conservative branch also keeps asleep the thread it preempted.  At most
+ * 92, so that a change that costs executions is noticed. */
+static void test_three_claims_bounded(void)
+{
+	struct run r;
+	explore(three_claims, FZ_POR_DPOR, 2, &r);
+	CHECK_MSG(r.res.executions <= 92, "%llu executions", (unsigned long long)r.res.executions);
+	run_free(&r);
+}
+#endif
+
+/* A CAS that has run and failed is a read of its word: independent of a
+ * load and of another failed CAS of it, dependent with a CAS that
+ * succeeded, a store, and a CAS not yet run (which may succeed). */
+static void test_failed_cas_reads(void)
+{
+	struct fz_xevent load = {.thread = 0}, cas = {.thread = 1, .flags = FZ_XEV_CAS}, store = {.thread = 2};
+	fz_xevent_add(&load, FZ_XC_ZB, false, 0);
+	fz_xevent_add(&cas, FZ_XC_ZB, true, 0);
+	fz_xevent_add(&store, FZ_XC_ZB, true, 0);
+	struct fz_xevent failed = cas, won = cas, failed2 = cas, other_arena = cas;
+	fz_xevent_outcome(&failed, true);
+	fz_xevent_outcome(&won, false);
+	failed2.thread = 2;
+	fz_xevent_outcome(&failed2, true);
+	other_arena.acc[0].slot = 1;
+	CHECK(!fz_xevent_dependent(&failed, &load) && !fz_xevent_dependent(&load, &failed));
+	CHECK(!fz_xevent_dependent(&failed, &failed2));
+	CHECK(fz_xevent_dependent(&won, &load));
+	won.thread = 2;
+	CHECK(fz_xevent_dependent(&failed, &won) && fz_xevent_dependent(&won, &failed));
+	CHECK(fz_xevent_dependent(&failed, &store));
+	CHECK(fz_xevent_dependent(&cas, &load)); /* predicted: it may succeed */
+	CHECK(!fz_xevent_dependent(&other_arena, &load));
+	/* A store is never a CAS: the outcome leaves it alone. */
+	struct fz_xevent st = store;
+	fz_xevent_outcome(&st, true);
+	CHECK(fz_xevent_same(&st, &store) && fz_xevent_dependent(&st, &load));
+	CHECK(!fz_xevent_same(&failed, &won));
+}
+
+#if !PH_ZEROING_LOCKED
+/* After the prefix, T0 and T1 each run a failed CAS and a load of one
+ * word: C(4, 2) = 6 interleavings, all equivalent.  Counting a failed CAS
+ * as a write would make 4 classes (docs/EXPLORE.md). */
+static void test_failed_cases(void)
+{
+	struct run r;
+	explore(failed_cases, FZ_POR_NONE, FZ_EXPLORE_UNBOUNDED, &r);
+	CHECK_EQ_U(r.res.complete, 6);
+	CHECK_EQ_U(r.res.distinct_states, 1);
+	CHECK_EQ_U(distinct(r.classes, r.n), 1);
+	run_free(&r);
+	explore(failed_cases, FZ_POR_DPOR, FZ_EXPLORE_UNBOUNDED, &r);
+	CHECK_EQ_U(r.res.executions, 1);
+	CHECK_EQ_U(r.res.complete, 1);
+	run_free(&r);
 }
 #endif
 
@@ -214,6 +299,8 @@ static void check_classes(const void *arg)
 	CHECK_MSG(n_dc == dpor.n, "DPOR ran %zu complete executions of only %zu classes", dpor.n, n_dc);
 	CHECK_MSG(same_set(nc, n_nc, dc, n_dc), "--por none found %zu classes, DPOR %zu (or different ones)", n_nc, n_dc);
 	CHECK_EQ_U(dpor.res.complete, n_nc);
+	CHECK_EQ_U(none.res.distinct_classes, n_nc);
+	CHECK_EQ_U(dpor.res.distinct_classes, n_dc);
 	size_t n_ns = distinct(none.states, none.n), n_ds = distinct(dpor.states, dpor.n);
 	CHECK(same_set(none.states, n_ns, dpor.states, n_ds));
 	free(nc);
@@ -235,6 +322,11 @@ static void check_bounded(const void *arg)
 			  "K=%d: --por none reaches %zu terminal states, DPOR %zu (or different ones)", k, n_ns, n_ds);
 		CHECK_MSG(dpor.res.executions <= none.res.executions, "K=%d: DPOR ran more executions (%llu > %llu)", k,
 			  (unsigned long long)dpor.res.executions, (unsigned long long)none.res.executions);
+		/* Nothing cut: the report claims one execution per class. */
+		size_t n_dc = distinct(dpor.classes, dpor.n);
+		CHECK_MSG(dpor.res.bound_cut != 0 || n_dc == dpor.res.complete,
+			  "K=%d: the bound cut nothing, yet %llu complete executions of %zu classes", k,
+			  (unsigned long long)dpor.res.complete, n_dc);
 		run_free(&none);
 		run_free(&dpor);
 	}
@@ -427,7 +519,13 @@ int main(int argc, char **argv)
 	ph_test_run_arg("explore-classes-same-arena", check_classes, same_arena);
 	ph_test_run_arg("explore-classes-three-claims", check_classes, three_claims);
 	ph_test_run_arg("explore-bounded-states-three-claims", check_bounded, three_claims);
+	ph_test_run_arg("explore-bounded-states-same-arena", check_bounded, same_arena);
+	ph_test_run("explore-bounded-three-claims-count", test_three_claims_bounded);
+	ph_test_run("explore-count-failed-cases", test_failed_cases);
+	ph_test_run_arg("explore-classes-failed-cases", check_classes, failed_cases);
+	ph_test_run_arg("explore-bounded-states-failed-cases", check_bounded, failed_cases);
 #endif
+	ph_test_run("explore-failed-cas-is-a-read", test_failed_cas_reads);
 	ph_test_run_arg("explore-classes-two-allocs", check_classes, two_allocs);
 	ph_test_run_arg("explore-classes-blocked-prefix", check_classes, blocked);
 	ph_test_run_arg("explore-bounded-states-mixed", check_bounded, mixed);

@@ -98,6 +98,7 @@ void fz_explore_free(struct fz_explorer *x)
 	free(x->last_read);
 	free(x->seen_rw);
 	fz_hashset_free(&x->states_seen);
+	fz_hashset_free(&x->classes_seen);
 	free(x->states.v);
 	free(x->classes.v);
 	free(x);
@@ -214,6 +215,8 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 		bool oom = false;
 		if (fz_hashset_add(&x->states_seen, state, &oom))
 			res->distinct_states++;
+		if (fz_hashset_add(&x->classes_seen, cls, &oom))
+			res->distinct_classes++;
 		if (oom || !fz_hashlist_push(&x->states, state) || !fz_hashlist_push(&x->classes, cls)) {
 			res->stop = FZ_EXPLORE_ERROR;
 			snprintf(res->error, sizeof res->error, "out of memory recording states");
@@ -231,8 +234,10 @@ static bool next_branch(struct fz_explorer *x)
 		if (n->fixed)
 			return false;
 		fz_tmask left = n->backtrack & (fz_tmask)~(n->done | n->sleep);
-		if (left == 0)
+		if (left == 0) {
+			fz_explore_settle(x, d);
 			continue;
+		}
 		unsigned p = fz_lowest(left);
 		n->done |= (fz_tmask)(1u << p);
 		n->chosen = (int8_t)p;
@@ -265,6 +270,7 @@ void fz_explore_run(struct fz_explorer *x, const struct fz_profile *pr, const st
 	x->keep = 0;
 	x->oom = false;
 	fz_hashset_clear(&x->states_seen);
+	fz_hashset_clear(&x->classes_seen);
 	x->states.n = x->classes.n = 0;
 
 	double t0 = now_seconds();

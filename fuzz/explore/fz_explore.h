@@ -66,6 +66,8 @@ struct fz_explore_result {
 	uint64_t bound_blocked;  /* abandoned: going on needed a preemption beyond K */
 	uint64_t bound_cut;      /* branches (or DPOR reorderings) not taken because of K */
 	uint64_t distinct_states;
+	uint64_t distinct_classes; /* of the complete executions: classes of equivalent
+				    * interleavings (with --por none, those within the bound) */
 	uint64_t steps;          /* steps run, over all executions */
 	uint64_t longest;        /* steps of the longest execution */
 	uint64_t pending;        /* stopped early: branches known but not run */

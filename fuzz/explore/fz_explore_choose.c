@@ -6,12 +6,20 @@
  * At each call:
  *  1. The step in progress ends (unless it is a thread's start meeting the
  *     thread's first point: a thread's start and its first operation are
- *     one step).  Its event is what it touched first, plus a write of the
- *     arena index when the heap grew meanwhile; a step that ends blocked on
- *     the lock (only the file's decisions do that) did not acquire it.
+ *     one step).  Its event is what it touched first, a read if that was a
+ *     CAS that failed (the heap's count of failed CASes moved), plus a
+ *     write of the arena index when the heap grew meanwhile; a step that
+ *     ends blocked on the lock (only the file's decisions do that) did not
+ *     acquire it.
  *     With DPOR the next node's sleep set follows: the sleeping steps, and
- *     the steps already tried from the node, that are independent of it
- *     (none after a branch the bound called for, fz_explore_dpor.c).
+ *     the steps already tried from the node, that are independent of it.
+ *     After a branch the bound called for (a conservative branch q,
+ *     fz_explore_dpor.c), only the tried step of the thread t that ran
+ *     before the node, and only if it released no lock: t's branch there
+ *     cost no preemption and q's one, and q then t reaches the state t then
+ *     q reaches with no fewer preemptions (as long as q's step leaves q
+ *     able to go on, which only a release by t could change); anything
+ *     else may have been reached with a smaller budget than this branch's.
  *  2. A node for the state now: which threads can take a step (a thread
  *     whose next step acquires the lock cannot while it is held), whether
  *     the lock is held, the preemptions so far.  A node the next branch
@@ -73,9 +81,9 @@ static bool lock_held(const struct fz_explorer *x)
 	return ph_mutex_is_locked(ph_heap_lock(fz_runner_heap(x->r)));
 }
 
-static uint64_t heap_grows(const struct fz_explorer *x)
+static ph_heap_stats heap_stats(const struct fz_explorer *x)
 {
-	return ph_heap_get_stats(fz_runner_heap(x->r)).grows;
+	return ph_heap_get_stats(fz_runner_heap(x->r));
 }
 
 bool fz_explore_sleep_sets(const struct fz_explorer *x)
@@ -103,13 +111,25 @@ static const struct fz_xevent *sleeping_step(const struct fz_explorer *x, size_t
 	return &x->node[x->node[i].sleep_from[t]].tried[t];
 }
 
+/* On the current path, node a's branch preempted thread t, whose step
+ * there (tried) released no lock: t, asleep since a, may stay asleep in a
+ * branch the bound called for (see the top of the file). */
+static bool preempted_there(const struct fz_explorer *x, size_t a, unsigned t)
+{
+	const struct fz_xnode *n = &x->node[a];
+	return n->prev == (int)t && n->chosen != (int)t && fz_explore_is_preemption(x, n, n->chosen) &&
+	       !(n->tried[t].flags & FZ_XEV_RELEASE);
+}
+
 /* Step 1: the step begun at the last node ended. */
 static void close_step(struct fz_explorer *x, enum fz_call call)
 {
 	size_t i = x->run.depth - 1;
 	struct fz_xnode *n = &x->node[i];
 	struct fz_xevent ev = x->run.ev;
-	if (heap_grows(x) != x->run.grows)
+	ph_heap_stats st = heap_stats(x);
+	fz_xevent_outcome(&ev, st.cas_failures != x->run.cas_failures);
+	if (st.grows != x->run.grows)
 		fz_xevent_add(&ev, FZ_XC_ARENAS, true, 0);
 	if (call == FZ_CALL_BLOCK)
 		ev.flags &= (uint8_t)~FZ_XEV_ACQUIRE; /* it tried, found the lock held, and waits */
@@ -133,10 +153,13 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 		return;
 	fz_tmask sleep = 0;
 	x->run.child_sleep = 0;
-	if (n->conservative & (1u << ev.thread))
-		return; /* a branch the bound called for starts with nobody asleep */
+	/* A branch the bound called for keeps asleep only the thread it
+	 * preempted (see the top of the file). */
+	bool conservative = (n->conservative & (1u << ev.thread)) != 0;
 	for (fz_tmask m = n->sleep; m; m &= (fz_tmask)(m - 1)) {
 		unsigned t = fz_lowest(m);
+		if (conservative && !preempted_there(x, n->sleep_from[t], t))
+			continue;
 		if (t != ev.thread && !fz_xevent_dependent(sleeping_step(x, i, t), &ev)) {
 			sleep |= (fz_tmask)(1u << t);
 			x->run.child_sleep_from[t] = n->sleep_from[t];
@@ -144,6 +167,8 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 	}
 	for (fz_tmask m = n->done & (fz_tmask)~(1u << ev.thread); m; m &= (fz_tmask)(m - 1)) {
 		unsigned t = fz_lowest(m);
+		if (conservative && !preempted_there(x, i, t))
+			continue;
 		if (!fz_xevent_dependent(&n->tried[t], &ev)) {
 			sleep |= (fz_tmask)(1u << t);
 			x->run.child_sleep_from[t] = (uint32_t)i;
@@ -221,6 +246,8 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 	}
 	int t = n->fixed ? decided : default_choice(x, n);
 	n->chosen = (int8_t)t;
+	if (t == FZ_SCHED_ABANDON && x->run.bound_abandoned)
+		fz_explore_note_cut(x, x->run.depth);
 	if (t < 0 || n->fixed)
 		return t;
 	n->done = (fz_tmask)(1u << t);
@@ -305,7 +332,9 @@ int fz_explore_choose(void *arg, const struct fz_sched *s, enum fz_call call, in
 		x->run.open = true;
 		x->run.thread = t;
 		fz_xevent_next(x, s, t, &x->run.ev);
-		x->run.grows = heap_grows(x);
+		ph_heap_stats st = heap_stats(x);
+		x->run.grows = st.grows;
+		x->run.cas_failures = st.cas_failures;
 		x->run.merging = s->at_kind[t] == FZ_PT_START && s->state[t] != FZ_T_BLOCKED;
 	}
 	log_call(x, call, t);

@@ -20,6 +20,11 @@
  *    thread whose first step in v has no predecessor in v) is already a
  *    branch of node j, or asleep there, one is added - i's own thread when
  *    it is an initial.
+ * Steps carry what they did: a CAS that failed is a read of its word
+ * (fz_explore_event.c), so it races with the write it lost to, not with
+ * the loads and failed CASes around it.  Every step of v reads in v what
+ * it read in the execution, except i, which no longer follows j: a failed
+ * CAS there counts as the write it may become when the initials are taken.
  * The heap lock needs two refinements, the usual treatment of mutexes in
  * stateless model checkers: an acquire after a release can never be
  * reversed (the acquiring thread cannot run while the lock is held), so
@@ -32,13 +37,25 @@
  * bound, because the order DPOR happens to reach a class in may cost more
  * preemptions than another order of the same class (Coons, Musuvathi and
  * McKinley, "Bounded partial-order reduction", OOPSLA 2013).  So, as their
- * BPOR does, whenever a reversal's branch is a preemption, the same thread
- * is also offered at the latest context switch before it, where taking it
- * instead costs no extra preemption; and such a "conservative" branch
- * starts with an empty sleep set, since the branch that put its threads to
- * sleep had a different budget.  On every program of the test corpus this
- * reaches exactly the terminal states --por none reaches within the same
- * bound (tests/test_explore.c checks it); it is checked, not proven.
+ * BPOR does, when a reversal's branch is a preemption, the same thread is
+ * also offered at the latest context switch before it, where taking it
+ * instead costs no extra preemption (a "conservative" branch).  Two
+ * savings on BPOR:
+ *  - the conservative twin is needed only if the bound cut something below
+ *    the branch: when the branch itself is cut it is offered at once;
+ *    otherwise it is deferred (node->deferred) and offered when the
+ *    branch's node has no branch left, if the bound cut a branch or
+ *    abandoned a run anywhere in that branch's subtree (node->cut_below,
+ *    fz_explore_note_cut); a subtree the bound never touched was explored
+ *    as unbounded DPOR explores it, which needs no twin;
+ *  - a conservative branch q at node k starts with a sleep set that holds
+ *    at most k's earlier branch t that q preempted there (t ran before k,
+ *    and its step released no lock; fz_explore_choose.c); every other
+ *    sleeper is dropped, since the branch that put it to sleep may have
+ *    had a smaller budget than this one.
+ * On every seed program at K = 1 and 2 this reaches exactly the terminal
+ * states --por none reaches within the same bound (tests/scripts/explore.sh
+ * and tests/test_explore.c check it); it is checked, not proven.
  * --por dpor-cut leaves the compensation out: the bound only cuts.
  *
  * A run the overlap detector ended early (its last step ENDS) also races
@@ -162,12 +179,45 @@ static void add_branch(struct fz_explorer *x, size_t n, fz_tmask initials, unsig
 				break;
 			}
 	bool preempts = fz_explore_is_preemption(x, nd, (int)q);
+	bool cut = !fz_explore_allowed(x, nd, (int)q);
 	if (!offer(x, n, q, false))
 		x->res.bound_cut++;
-	if (preempts && x->o.preemptions != FZ_EXPLORE_UNBOUNDED && x->o.por == FZ_POR_DPOR) {
+	if (cut)
+		fz_explore_note_cut(x, n);
+	if (!preempts || x->o.preemptions == FZ_EXPLORE_UNBOUNDED || x->o.por != FZ_POR_DPOR)
+		return;
+	if (cut) {
 		long k = last_switch_before(x, n);
-		if (k >= 0)
-			offer(x, (size_t)k, q, true);
+		if (k >= 0 && !offer(x, (size_t)k, q, true) && !fz_explore_allowed(x, &x->node[k], (int)q))
+			fz_explore_note_cut(x, (size_t)k);
+	} else {
+		nd->deferred |= (fz_tmask)(1u << q);
+	}
+}
+
+void fz_explore_note_cut(struct fz_explorer *x, size_t m)
+{
+	for (size_t a = 0; a < m; a++) {
+		struct fz_xnode *nd = &x->node[a];
+		if (nd->chosen >= 0)
+			nd->cut_below |= (fz_tmask)(1u << nd->chosen);
+	}
+}
+
+void fz_explore_settle(struct fz_explorer *x, size_t d)
+{
+	struct fz_xnode *nd = &x->node[d];
+	fz_tmask need = nd->deferred & nd->cut_below;
+	nd->deferred = 0;
+	if (need == 0)
+		return;
+	long k = last_switch_before(x, d);
+	if (k < 0)
+		return;
+	for (; need; need &= (fz_tmask)(need - 1)) {
+		unsigned q = fz_lowest(need);
+		if (!offer(x, (size_t)k, q, true) && !fz_explore_allowed(x, &x->node[k], (int)q))
+			fz_explore_note_cut(x, (size_t)k);
 	}
 }
 
@@ -193,7 +243,10 @@ static void reverse(struct fz_explorer *x, int32_t j, int32_t i)
 		return; /* i could not take the lock there */
 
 	/* Initials of v: threads whose first step in v conflicts with no
-	 * earlier step of v.  seen_rw: bit 0 read, bit 1 written in v so far. */
+	 * earlier step of v.  seen_rw: bit 0 read, bit 1 written in v so far.
+	 * Every step of v but i reads what it read in this execution; i no
+	 * longer follows j, so a CAS that failed there may succeed: it counts
+	 * as the write it may be. */
 	memset(x->seen_rw, 0, x->nobj);
 	fz_tmask seen = 0, initials = 0;
 	bool anything = false, ended = false;
@@ -204,8 +257,11 @@ static void reverse(struct fz_explorer *x, int32_t j, int32_t i)
 		if (!(seen & (1u << e->thread))) {
 			seen |= (fz_tmask)(1u << e->thread);
 			bool conflict = ended || ((e->flags & FZ_XEV_ENDS) && anything);
-			for (unsigned a = 0; a < e->nacc && !conflict; a++)
-				conflict = (x->seen_rw[fz_xobj(&e->acc[a])] & (e->acc[a].write ? 3 : 2)) != 0;
+			bool moved = k == i && (e->flags & FZ_XEV_FAILED);
+			for (unsigned a = 0; a < e->nacc && !conflict; a++) {
+				bool w = e->acc[a].write || (moved && a == 0);
+				conflict = (x->seen_rw[fz_xobj(&e->acc[a])] & (w ? 3 : 2)) != 0;
+			}
 			if (!conflict)
 				initials |= (fz_tmask)(1u << e->thread);
 		}

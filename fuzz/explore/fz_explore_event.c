@@ -11,7 +11,9 @@
  *   LOCK, or blocked on the lock                      acquires the heap lock
  *   UNLOCK                                            releases it
  *   ZB_LOAD of arena a                                reads zeroedBase[a]
- *   ZB_CAS / ZB_STORE of arena a                      writes zeroedBase[a]
+ *   ZB_CAS of arena a                                 writes zeroedBase[a]; once it
+ *                                                      has run and failed, reads it
+ *   ZB_STORE of arena a                               writes zeroedBase[a]
  *   CACHE_REFILL                                      writes the page allocator
  *
  * What else a step may touch, and why it needs no entry of its own:
@@ -32,9 +34,21 @@
  *  - the oracles' and trace's bookkeeping: observers, not program state.
  *
  * Two steps of different threads are dependent when they touch a common
- * object and one writes; a CAS counts as a write even when it fails (it
- * is a read-modify-write), acquire and release both write the lock.  A
- * step inside which the input ended is dependent with every step.
+ * object and one writes; acquire and release both write the lock.  A step
+ * inside which the input ended is dependent with every step.
+ *
+ * A CAS is predicted as a write (fz_xevent_next: nobody knows yet whether
+ * it will succeed), and stays one if it succeeds.  A CAS that failed wrote
+ * nothing: it read zeroedBase and compared, so once it has run it is a
+ * read (fz_xevent_outcome; the chooser tells from the heap's count of
+ * failed CASes).  That is exact, not a guess: a failed CAS next to a load
+ * or another failed CAS of the same word commutes with it (each still
+ * reads the same value, so the CAS still fails), while next to a write it
+ * may have succeeded, and stays dependent.  Everything that compares steps
+ * compares executed ones (the race analysis, sleep sets, replay checks);
+ * the one place where a failed CAS is moved to where it may behave
+ * otherwise, the step a race reversal puts first, treats it as the write it
+ * may become (fz_explore_dpor.c).
  */
 #include "fz_explore_internal.h"
 
@@ -97,6 +111,9 @@ void fz_xevent_next(const struct fz_explorer *x, const struct fz_sched *s, int t
 		fz_xevent_add(ev, FZ_XC_ZB, false, zb_slot(x, s->at_obj[t]));
 		break;
 	case PH_PT_ZB_CAS:
+		ev->flags = FZ_XEV_CAS;
+		fz_xevent_add(ev, FZ_XC_ZB, true, zb_slot(x, s->at_obj[t]));
+		break;
 	case PH_PT_ZB_STORE:
 		fz_xevent_add(ev, FZ_XC_ZB, true, zb_slot(x, s->at_obj[t]));
 		break;
@@ -106,6 +123,16 @@ void fz_xevent_next(const struct fz_explorer *x, const struct fz_sched *s, int t
 	default:
 		break;
 	}
+}
+
+void fz_xevent_outcome(struct fz_xevent *ev, bool failed)
+{
+	if (!(ev->flags & FZ_XEV_CAS) || !failed)
+		return;
+	/* The CAS is the step's first access; the rest of the step (until the
+	 * next point) touches nothing shared. */
+	ev->flags |= FZ_XEV_FAILED;
+	ev->acc[0].write = false;
 }
 
 bool fz_xevent_dependent(const struct fz_xevent *a, const struct fz_xevent *b)
@@ -138,7 +165,11 @@ void fz_xevent_describe(const struct fz_xevent *ev, char *buf, size_t n)
 	for (unsigned i = 0; i < ev->nacc && o < n; i++) {
 		const struct fz_xacc *a = &ev->acc[i];
 		if (a->cls == FZ_XC_ZB)
-			o += (size_t)snprintf(buf + o, n - o, " %s zb[A%u]", a->write ? "writes" : "reads", a->slot);
+			o += (size_t)snprintf(buf + o, n - o, " %s zb[A%u]",
+					      (ev->flags & FZ_XEV_CAS) && i == 0
+						      ? ((ev->flags & FZ_XEV_FAILED) ? "cas fails on" : "cas")
+						      : (a->write ? "writes" : "reads"),
+					      a->slot);
 		else
 			o += (size_t)snprintf(buf + o, n - o, " %s %s", a->write ? "writes" : "reads", names[a->cls]);
 	}

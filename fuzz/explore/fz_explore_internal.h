@@ -39,7 +39,7 @@ enum fz_xclass { FZ_XC_LOCK, FZ_XC_ARENAS, FZ_XC_PAGES, FZ_XC_ZB };
 
 struct fz_xacc {
 	uint8_t cls;   /* enum fz_xclass */
-	uint8_t write; /* a CAS counts as a write even when it fails */
+	uint8_t write; /* a CAS counts as a write until it has run and failed */
 	uint16_t slot; /* FZ_XC_ZB: the arena slot */
 };
 
@@ -47,6 +47,9 @@ struct fz_xacc {
 #define FZ_XEV_RELEASE 2u /* releases it */
 #define FZ_XEV_ENDS 4u    /* the input ended inside this step (the overlap detector
 			   * caught an injected claim): dependent with every step */
+#define FZ_XEV_CAS 8u     /* its access is a zeroedBase CAS */
+#define FZ_XEV_FAILED 16u /* ... that ran and failed: it wrote nothing, so its
+			   * access is a read (set only on executed steps) */
 
 #define FZ_XEV_MAX_ACC 2
 
@@ -57,9 +60,12 @@ struct fz_xevent {
 	struct fz_xacc acc[FZ_XEV_MAX_ACC];
 };
 
-/* Thread t's next step as far as where it stands tells: its first access. */
+/* Thread t's next step as far as where it stands tells: its first access.
+ * A prediction, made before the step runs: a CAS is a write. */
 void fz_xevent_next(const struct fz_explorer *x, const struct fz_sched *s, int t, struct fz_xevent *ev);
 void fz_xevent_add(struct fz_xevent *ev, enum fz_xclass cls, bool write, unsigned slot);
+/* The step predicted as ev has run: its CAS, if any, failed iff `failed`. */
+void fz_xevent_outcome(struct fz_xevent *ev, bool failed);
 /* Steps of different threads that touch a common object, one writing (or
  * either ending the input).  Never asks about steps of one thread. */
 bool fz_xevent_dependent(const struct fz_xevent *a, const struct fz_xevent *b);
@@ -85,6 +91,10 @@ struct fz_xnode {
 	fz_tmask done;      /* threads run (or running) from here */
 	fz_tmask sleep;     /* threads whose step here is known to lead nowhere new */
 	fz_tmask conservative; /* branches added for the bound: they start with no sleep set */
+	fz_tmask deferred;  /* branches that cost a preemption here: their conservative twin
+			     * is offered once their subtree is done, if the bound cut
+			     * something in it (fz_explore_dpor.c) */
+	fz_tmask cut_below; /* branches in whose subtree the bound cut something */
 	int8_t chosen;      /* thread of the current branch; -1: none (end), FZ_SCHED_ABANDON */
 	int8_t prev;        /* thread that ran the step before; -1 at the start */
 	uint8_t call;       /* enum fz_call */
@@ -138,6 +148,7 @@ struct fz_explorer {
 		int thread;          /* its thread */
 		struct fz_xevent ev; /* what it touches first */
 		uint64_t grows;      /* heap growths when it started */
+		uint64_t cas_failures; /* failed zeroedBase CASes when it started */
 		bool merging;        /* it began at the thread's start: the thread's
 				      * first point does not end it */
 		fz_tmask child_sleep; /* sleep set of the node after the last closed step */
@@ -155,7 +166,7 @@ struct fz_explorer {
 	bool failed;
 
 	struct fz_explore_result res;
-	struct fz_hashset states_seen;
+	struct fz_hashset states_seen, classes_seen;
 	struct fz_hashlist states, classes; /* per complete execution */
 
 	/* Scratch for the race analysis, sized on demand. */
@@ -178,6 +189,13 @@ bool fz_explore_is_preemption(const struct fz_explorer *x, const struct fz_xnode
 bool fz_explore_allowed(const struct fz_explorer *x, const struct fz_xnode *n, int t);
 /* Room for node i (false when out of memory). */
 bool fz_explore_reserve(struct fz_explorer *x, size_t i);
+
+/* The bound cut a branch at node m, or a run there (fz_explore_dpor.c):
+ * the branches on the path above m learn that their subtree lost something. */
+void fz_explore_note_cut(struct fz_explorer *x, size_t m);
+/* Node d has no branch left: offers the conservative twins its subtrees
+ * turned out to need (fz_explore_dpor.c). */
+void fz_explore_settle(struct fz_explorer *x, size_t d);
 
 /* After a run (fz_explore_dpor.c): vector clocks, the execution's class
  * hash (*cls), and - with DPOR - its races turned into backtrack entries.

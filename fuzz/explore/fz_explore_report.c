@@ -229,8 +229,10 @@ void fz_explore_json(const struct fz_explore_report *rep, FILE *out)
 	fprintf(out, "  \"executions\": %llu,\n  \"complete\": %llu,\n  \"redundant\": %llu,\n  \"bound_blocked\": %llu,\n",
 		(unsigned long long)res->executions, (unsigned long long)res->complete,
 		(unsigned long long)res->redundant, (unsigned long long)res->bound_blocked);
-	fprintf(out, "  \"bound_cut\": %llu,\n  \"distinct_states\": %llu,\n  \"steps\": %llu,\n  \"longest\": %llu,\n",
+	fprintf(out, "  \"bound_cut\": %llu,\n  \"distinct_states\": %llu,\n  \"distinct_classes\": %llu,\n",
 		(unsigned long long)res->bound_cut, (unsigned long long)res->distinct_states,
+		(unsigned long long)res->distinct_classes);
+	fprintf(out, "  \"steps\": %llu,\n  \"longest\": %llu,\n",
 		(unsigned long long)res->steps, (unsigned long long)res->longest);
 	fprintf(out, "  \"stopped\": \"%s\",\n  \"complete_search\": %s,\n  \"pending_branches\": %llu,\n",
 		fz_explore_stop_name(res->stop), res->stop == FZ_EXPLORE_DONE ? "true" : "false",
