@@ -57,6 +57,16 @@
  * states --por none reaches within the same bound (tests/scripts/explore.sh
  * and tests/test_explore.c check it); it is checked, not proven.
  * --por dpor-cut leaves the compensation out: the bound only cuts.
+ * Tried and dropped, as they lose terminal states on the seeds (measured
+ * with tests/scripts/explore.sh's check): keeping a conservative branch's
+ * sleepers whose steps touch nothing the owing reversal touches (loses
+ * states on every seed: the sleepers are woken for the budget, not for
+ * what they touch); and bounding the class rather than the path (the
+ * fewest preemptions of any order of the path's steps, by a search over
+ * downsets) with sleep sets kept and no twins: optimal on three-claims and
+ * three-arenas, but DPOR then misses races only runs past K would show
+ * (three-caches: 441 of 481 states; the looser bound that keeps them all
+ * runs ~4500 executions, more than --por none).
  *
  * A run the overlap detector ended early (its last step ENDS) also races
  * with every other thread's pending step: those are tried before it.
