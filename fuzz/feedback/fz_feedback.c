@@ -99,6 +99,8 @@ struct fz_feedback {
 	uint8_t own[FZ_FEEDBACK_COUNTERS];
 };
 
+_Static_assert(FZ_MAX_THREADS <= 32, "flying holds one bit per thread");
+
 #define LD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define ST(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
