@@ -52,7 +52,7 @@ for variant in fuzz-tsan fuzz-asan; do
 	if [ "$checked" -eq 0 ]; then
 		echo "FAIL coverage-scope-$variant: no object files found under $obj"
 	elif [ -n "$bad" ]; then
-		echo "FAIL coverage-scope-$variant: harness code carries coverage instrumentation:$bad"
+		echo "FAIL coverage-scope-$variant: coverage instrumentation where it does not belong:$bad"
 	elif [ "$seen_alloc" = 0 ] || [ "$seen_decoder" = 0 ] || [ "$seen_bits" = 0 ]; then
 		echo "FAIL coverage-scope-$variant: the allocator, its bitmap arithmetic or the decoder lost its coverage instrumentation"
 	else
