@@ -90,7 +90,8 @@ struct fz_xnode {
 	fz_tmask backtrack; /* threads to be run from here */
 	fz_tmask done;      /* threads run (or running) from here */
 	fz_tmask sleep;     /* threads whose step here is known to lead nowhere new */
-	fz_tmask conservative; /* branches added for the bound: they start with no sleep set */
+	fz_tmask conservative; /* branches added for the bound: they keep asleep only the thread
+				* they preempted (fz_explore_choose.c) */
 	fz_tmask deferred;  /* branches that cost a preemption here: their conservative twin
 			     * is offered once their subtree is done, if the bound cut
 			     * something in it (fz_explore_dpor.c) */
