@@ -237,6 +237,8 @@ fi
 if [ "$REPORT_ONLY" = 0 ]; then
 	[ "$COST_ONLY" = 0 ] || [ -x "$WORK/base/fuzz_schedule" ] ||
 		{ echo "feedback.sh: --cost-only needs an earlier run's build in $WORK" >&2; exit 2; }
+	# The report names a separate cost measurement; a full run clears that.
+	if [ "$COST_ONLY" = 1 ]; then echo "$(date -u +%Y-%m-%d)" >"$WORK/cost-only"; else rm -f "$WORK/cost-only"; fi
 	# The feedback's cost: the same inputs replayed (-runs=0: libFuzzer
 	# runs each once, collects its features and updates its frequencies,
 	# as for every execution while fuzzing, without mutating), feedback on
@@ -357,7 +359,7 @@ section=$WORK/section.md
 		echo "- Executions per second lost to the feedback under 15 %: $(printf '%.1f' "$cost") % —"
 		echo "  $(echo "$cost < 15" | bc | sed 's/1/met/; s/0/**not met**/') (libFuzzer \`-runs=0\` replaying the same $ninputs inputs three times each,"
 		echo "  which runs each and collects and weighs its features as fuzzing does: median CPU time of 11,"
-		echo "  ${onm}s on, ${offm}s off)."
+		echo "  ${onm}s on, ${offm}s off$([ -f "$WORK/cost-only" ] && echo "; measured again by \`bench/feedback.sh --cost-only\` on $(cat "$WORK/cost-only")"))."
 	fi
 	if [ -s "$REACHRAW" ]; then
 		fp=$(awk -F'\t' '$2 != 0' "$REACHRAW" | wc -l)
