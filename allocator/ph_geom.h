@@ -53,10 +53,15 @@ const char *ph_geom_check(const ph_geom *g);
 /* "go" or "fuzz"; NULL for other names. */
 const ph_geom *ph_geom_by_name(const char *name);
 
-static inline uintptr_t ph_page_size(const ph_geom *g) { return (uintptr_t)1 << g->page_shift; }
-static inline unsigned ph_log_chunk_bytes(const ph_geom *g) { return g->page_shift + PH_LOG_CHUNK_PAGES; }
-static inline uintptr_t ph_chunk_bytes(const ph_geom *g) { return (uintptr_t)1 << ph_log_chunk_bytes(g); }
-static inline uintptr_t ph_arena_bytes(const ph_geom *g) { return (uintptr_t)1 << g->arena_shift; }
-static inline uintptr_t ph_arena_pages(const ph_geom *g) { return (uintptr_t)1 << (g->arena_shift - g->page_shift); }
+/* Always inlined: a caller built with other sanitizer attributes than
+ * this header's includer default (the fuzz harness's own code, which
+ * ThreadSanitizer leaves alone) would otherwise get an out-of-line,
+ * instrumented copy of each. */
+#define PH_GEOM_INLINE static inline __attribute__((always_inline))
+PH_GEOM_INLINE uintptr_t ph_page_size(const ph_geom *g) { return (uintptr_t)1 << g->page_shift; }
+PH_GEOM_INLINE unsigned ph_log_chunk_bytes(const ph_geom *g) { return g->page_shift + PH_LOG_CHUNK_PAGES; }
+PH_GEOM_INLINE uintptr_t ph_chunk_bytes(const ph_geom *g) { return (uintptr_t)1 << ph_log_chunk_bytes(g); }
+PH_GEOM_INLINE uintptr_t ph_arena_bytes(const ph_geom *g) { return (uintptr_t)1 << g->arena_shift; }
+PH_GEOM_INLINE uintptr_t ph_arena_pages(const ph_geom *g) { return (uintptr_t)1 << (g->arena_shift - g->page_shift); }
 
 #endif

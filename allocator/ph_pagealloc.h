@@ -67,7 +67,7 @@ void ph_pagealloc_destroy(ph_pagealloc *pa);
  * pay for every time).  Requires exclusive access. */
 void ph_pagealloc_reset(ph_pagealloc *pa);
 
-static inline uintptr_t ph_chunk_index(const ph_geom *g, uintptr_t addr) { return addr >> ph_log_chunk_bytes(g); }
+PH_GEOM_INLINE uintptr_t ph_chunk_index(const ph_geom *g, uintptr_t addr) { return addr >> ph_log_chunk_bytes(g); }
 static inline uintptr_t ph_chunk_base(const ph_geom *g, uintptr_t ci) { return ci << ph_log_chunk_bytes(g); }
 static inline unsigned ph_chunk_page_index(const ph_geom *g, uintptr_t addr)
 {

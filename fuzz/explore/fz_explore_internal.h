@@ -25,6 +25,7 @@
 #define FZ_EXPLORE_INTERNAL_H
 
 #include "fz_explore.h"
+#include "fz_sanitizer.h"
 #include "fz_sched.h"
 
 /* ---- steps and what they touch ----------------------------------------- */
@@ -70,11 +71,14 @@ void fz_xevent_outcome(struct fz_xevent *ev, bool failed);
  * either ending the input).  Never asks about steps of one thread. */
 bool fz_xevent_dependent(const struct fz_xevent *a, const struct fz_xevent *b);
 bool fz_xevent_same(const struct fz_xevent *a, const struct fz_xevent *b);
-/* Object number of access a (0 .. FZ_XC_SINGLE + slots - 1). */
+/* Object number of access a (0 .. FZ_XC_SINGLE + slots - 1).  Harness
+ * code like its callers, so that it inlines into them. */
+FZ_HARNESS_CODE_BEGIN
 static inline unsigned fz_xobj(const struct fz_xacc *a)
 {
 	return a->cls == FZ_XC_ZB ? FZ_XC_SINGLE + a->slot : a->cls;
 }
+FZ_HARNESS_CODE_END
 /* "T1 cas zb[A0]" and the like, for diagnostics. */
 void fz_xevent_describe(const struct fz_xevent *ev, char *buf, size_t n);
 
@@ -209,9 +213,11 @@ bool fz_explore_analyse(struct fz_explorer *x, bool dpor, uint64_t *cls);
  * addresses only, never OS addresses or allocation numbers. */
 uint64_t fz_explore_state_hash(const struct fz_explorer *x);
 
+FZ_HARNESS_CODE_BEGIN
 static inline unsigned fz_lowest(fz_tmask m)
 {
 	return (unsigned)__builtin_ctz(m);
 }
+FZ_HARNESS_CODE_END
 
 #endif

@@ -44,10 +44,8 @@ void fz_runner_point(struct fz_runner *r, unsigned kind, uintptr_t obj)
 {
 	if (fz_runner_unwinding(r))
 		fz_runner_unwind(r, r->sched.current);
-	FZ_UNTRACKED_BEGIN();
 	int me = r->sched.current;
 	int next = fz_sched_point(&r->sched, kind, obj);
-	FZ_UNTRACKED_END();
 	if (next == FZ_SCHED_ABANDON)
 		fz_runner_unwind(r, me); /* an explorer has seen enough of this input */
 	if (next < 0)
@@ -92,11 +90,9 @@ bool ph_hook_lock_wait(const void *lock)
 		return false; /* sleep on the futex like any program */
 	int me = r->sched.current;
 	fz_runner_trace(r, me, &(struct fz_event){.kind = FZ_EV_BLOCK});
-	FZ_UNTRACKED_BEGIN();
 	if (r->fb != NULL)
 		fz_feedback_lock_wait(r->fb, me);
 	int next = fz_sched_block(&r->sched, lock);
-	FZ_UNTRACKED_END();
 	if (next < 0) {
 		struct fz_verdict v;
 		fz_fail_verdict(&v, "DEADLOCK", "thread T%d waits for the heap lock and no thread can run", me);
@@ -116,7 +112,6 @@ void ph_hook_note(const struct ph_note *n)
 	if (tid < 0)
 		return;
 	struct fz_verdict v;
-	FZ_UNTRACKED_BEGIN();
 	fz_trace_add(r->trace, tid, &(struct fz_event){
 		.kind = FZ_EV_NOTE, .sub = (uint8_t)n->kind, .ok = n->ok, .base = n->base,
 		.npages = n->npages, .arena = n->arena, .a = n->a, .b = n->b});
@@ -125,7 +120,6 @@ void ph_hook_note(const struct ph_note *n)
 	if (r->fb != NULL)
 		fz_feedback_note(r->fb, tid, n);
 	bool ok = fz_decisions_note(r->dec, tid, n, &r->shadow, &v);
-	FZ_UNTRACKED_END();
 	if (!ok) {
 		fz_runner_fail(r, tid, &v, NULL);
 		fz_runner_unwind(r, tid);

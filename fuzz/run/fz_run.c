@@ -49,9 +49,7 @@ void fz_runner_unwind(struct fz_runner *r, int tid)
 
 void fz_runner_trace(struct fz_runner *r, int tid, const struct fz_event *ev)
 {
-	FZ_UNTRACKED_BEGIN();
 	fz_trace_add(r->trace, tid, ev);
-	FZ_UNTRACKED_END();
 }
 
 void fz_schedule_summary(const struct fz_schedule *s, const char *engine, char *buf, size_t n)
@@ -217,11 +215,8 @@ static void op_free(struct fz_runner *r, struct fz_tctx *t, const struct fz_op *
 	check_contents(r, t, &gone);
 	/* Marked free before the allocator can hand the pages to anyone. */
 	fz_shadow_release(&r->shadow, gone.base, gone.npages);
-	if (!r->cfg.freerun) {
-		FZ_UNTRACKED_BEGIN();
+	if (!r->cfg.freerun)
 		fz_claim_freed(r->dec, gone.id);
-		FZ_UNTRACKED_END();
-	}
 	*l = t->live[--t->nlive];
 	ph_free_span(r->heap, gone.base, gone.npages);
 }
@@ -272,11 +267,8 @@ static void op_claim(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	}
 	if (n > room)
 		n = room;
-	if (!r->cfg.freerun) {
-		FZ_UNTRACKED_BEGIN();
+	if (!r->cfg.freerun)
 		fz_claim_add(r->dec, t->tid, base, n, true, 0);
-		FZ_UNTRACKED_END();
-	}
 	/* Free-running threads set it concurrently: an atomic, not a race. */
 	__atomic_store_n(&r->raw_claims, true, __ATOMIC_RELAXED);
 	trace_op(r, t, &(struct fz_event){.kind = FZ_EV_OP, .sub = FZ_OP_CLAIM, .base = base, .npages = n});

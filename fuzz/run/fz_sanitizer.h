@@ -42,9 +42,17 @@
  * allocator and the decoder.
  */
 #if defined(__clang__) && defined(__has_feature)
-#if __has_feature(coverage_sanitizer)
+#if __has_feature(coverage_sanitizer) && defined(FZ_TSAN)
+#define FZ_HARNESS_CODE_BEGIN \
+	_Pragma("clang attribute push (__attribute__((no_sanitize(\"coverage\", \"thread\"))), apply_to = function)")
+#define FZ_HARNESS_CODE_END _Pragma("clang attribute pop")
+#elif __has_feature(coverage_sanitizer)
 #define FZ_HARNESS_CODE_BEGIN \
 	_Pragma("clang attribute push (__attribute__((no_sanitize(\"coverage\"))), apply_to = function)")
+#define FZ_HARNESS_CODE_END _Pragma("clang attribute pop")
+#elif defined(FZ_TSAN)
+#define FZ_HARNESS_CODE_BEGIN \
+	_Pragma("clang attribute push (__attribute__((no_sanitize(\"thread\"))), apply_to = function)")
 #define FZ_HARNESS_CODE_END _Pragma("clang attribute pop")
 #endif
 #endif

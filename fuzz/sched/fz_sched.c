@@ -52,7 +52,11 @@ static int random_runnable(struct fz_sched *s)
 /* The chooser's pick, told what the decisions picked (or that they ran out). */
 static int ask(struct fz_sched *s, enum fz_call call, int decided)
 {
+	/* A chooser may allocate: TSan must not track its allocator calls
+	 * (made by whichever schedule thread runs; fz_sanitizer.h). */
+	FZ_UNTRACKED_BEGIN();
 	int t = s->chooser->choose(s->chooser->arg, s, call, decided);
+	FZ_UNTRACKED_END();
 	if (t >= 0)
 		(void)runnable(s, (unsigned)t); /* a waiter picked once the lock is free runs again */
 	return t;
