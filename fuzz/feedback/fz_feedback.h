@@ -50,10 +50,10 @@
  * free-running target calls in from real parallel threads: every field
  * another thread reads is a relaxed atomic (one packed word where fields
  * must agree), so there is no data race, but features there depend on the
- * OS's interleaving, like the rest of that target.  Callers bracket the
- * calls with FZ_UNTRACKED_BEGIN/END (the schedule threads have no
- * happens-before edge among them by design); the counter array is also
- * declared a benign race, as libFuzzer's own counters are.
+ * OS's interleaving, like the rest of that target.  The calls are harness
+ * code that ThreadSanitizer does not see (fz_sanitizer.h; the schedule
+ * threads have no happens-before edge among them by design); the counter
+ * array is also declared a benign race, as libFuzzer's own counters are.
  */
 #ifndef FZ_FEEDBACK_H
 #define FZ_FEEDBACK_H

@@ -6,11 +6,13 @@
  * Threading discipline.  Per-thread state (struct fz_tctx) belongs to its
  * thread while the input runs and to the main thread between inputs.
  * Shared bookkeeping (scheduler, trace, decision model, allocation
- * numbers) is touched only inside FZ_UNTRACKED regions in controlled mode;
- * in free-running mode only through atomics.  Heap memory is read and
- * written by the memory oracles (fz_oracle_pages.c), which check every
- * byte out of the sanitizers' sight but make one access per page that
- * ThreadSanitizer sees, so two owners of a page still race in its eyes.
+ * numbers) is touched only by harness code, which ThreadSanitizer does not
+ * see (fz_sanitizer.h), with libc and allocator calls among it inside
+ * FZ_UNTRACKED regions; in free-running mode only through atomics.  Heap
+ * memory is read and written by the memory oracles (fz_oracle_pages.c),
+ * which check every byte out of the sanitizers' sight but make one access
+ * per page that ThreadSanitizer sees, so two owners of a page still race
+ * in its eyes.
  */
 #include <stdarg.h>
 #include <stdlib.h>

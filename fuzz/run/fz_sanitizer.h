@@ -4,9 +4,18 @@
  * Under ThreadSanitizer the harness's own bookkeeping (scheduler state,
  * traces, oracle models) is touched by whichever schedule thread happens to
  * run, with deliberately no happens-before edge between them (so that races
- * in the allocator stay visible).  FZ_UNTRACKED_BEGIN/END bracket that
- * bookkeeping so TSan neither reports it nor derives anything from it.
- * Accesses to heap memory and all allocator calls must stay outside.
+ * in the allocator stay visible).  TSan must neither report it nor derive
+ * anything from it, so the harness's code is compiled blind: its plain
+ * loads and stores are not instrumented (FZ_HARNESS_CODE_BEGIN/END).  What
+ * blindness does not cover -- the interceptors of libc calls (memcpy,
+ * memset, printf, malloc and free check or record whole ranges whoever
+ * calls them) and instrumented code called from the harness -- is
+ * bracketed with FZ_UNTRACKED_BEGIN/END, which tells TSan to ignore the
+ * thread's accesses for a while.  The bracket costs a call and an insert
+ * into TSan's stack depot, so it stays off the per-step paths (hooks,
+ * trace, decision model, scheduler), which call no libc memory function
+ * and no allocator code.  Accesses to heap memory that TSan is to judge
+ * are explicit calls of its entry points (fz_bulk.c).
  *
  * Fiber support: TSan needs to know about stack switches (a fiber is a
  * separate TSan thread), ASan too (fake stacks, stack bounds).
@@ -39,7 +48,12 @@
  * what a fuzzer should steer by, and its loops over every page would pay a
  * comparison callback per iteration: files bracket their functions with
  * FZ_HARNESS_CODE_BEGIN/END to keep coverage instrumentation to the
- * allocator and the decoder.
+ * allocator and the decoder.  Under ThreadSanitizer the same bracket makes
+ * the code blind (see above; TSan still instruments its atomics and
+ * function entries).  A header's inline function called from such code
+ * must carry the same attributes (or be always_inline), else the caller
+ * gets an out-of-line, instrumented copy: tests/scripts/coverage_scope.sh
+ * finds those by their coverage.
  */
 #if defined(__clang__) && defined(__has_feature)
 #if __has_feature(coverage_sanitizer) && defined(FZ_TSAN)
@@ -101,8 +115,9 @@
 #ifdef FZ_TSAN
 /* Cheaper than AnnotateIgnoreReads/WritesBegin, but not free: clang 14's
  * runtime still puts the caller's stack into its stack depot at every
- * begin (in perf profiles of bench/engine.sh's TSan floor, about 6 % of the
- * time goes there, from ph_hook_note's bracket). */
+ * begin (in perf profiles of bench/engine.sh's TSan floor, 4-9 % of the
+ * time went there while ph_hook_note and the scheduling point took the
+ * bracket at every step). */
 void __tsan_ignore_thread_begin(void);
 void __tsan_ignore_thread_end(void);
 void *__tsan_get_current_fiber(void);

@@ -19,8 +19,9 @@
  * while they last, and picks by itself afterwards.  It sees where every
  * thread stands (at_kind/at_obj), which is what each will touch next.
  *
- * The state is plain data, touched by whichever thread runs; callers
- * bracket their calls with FZ_UNTRACKED_BEGIN/END (fz_sanitizer.h).
+ * The state is plain data, touched by whichever thread runs, in harness
+ * code ThreadSanitizer does not see (fz_sanitizer.h); a chooser is called
+ * inside FZ_UNTRACKED_BEGIN/END, as it may allocate.
  */
 #ifndef FZ_SCHED_H
 #define FZ_SCHED_H
