@@ -3,6 +3,7 @@
  * fz_trace_html.c) and the text printout. */
 #include "fz_trace.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fz_sanitizer.h"
@@ -47,7 +48,11 @@ uint32_t fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev)
 		return 0;
 	struct fz_trace_buf *b = &t->buf[tid];
 	struct fz_event *slot = &b->ev[slot_of_pos(b, b->count)];
-	*slot = *ev;
+	/* Only labelled events carry text (most of an event's bytes). */
+	if (ev->kind == FZ_EV_INFO || ev->kind == FZ_EV_VERDICT)
+		*slot = *ev;
+	else
+		memcpy(slot, ev, offsetof(struct fz_event, text));
 	slot->seq = t->atomic_seq ? __atomic_fetch_add(&t->seq, 1, __ATOMIC_RELAXED) : t->seq++;
 	b->count++;
 	return slot->seq;
