@@ -26,9 +26,16 @@ __attribute__((weak)) void ph_hook_point(enum ph_point pt, uintptr_t obj)
 	(void)obj;
 }
 
-__attribute__((weak)) void ph_hook_note(const struct ph_note *n)
+__attribute__((weak)) void ph_hook_note(enum ph_note_kind kind, uintptr_t base, uintptr_t npages, uintptr_t arena,
+				      uintptr_t a, uintptr_t b, bool ok)
 {
-	(void)n;
+	(void)kind;
+	(void)base;
+	(void)npages;
+	(void)arena;
+	(void)a;
+	(void)b;
+	(void)ok;
 }
 
 __attribute__((weak)) bool ph_hook_lock_wait(const void *lock)

@@ -126,8 +126,10 @@ bool ph_hook_lock_wait(const void *lock)
 	return false;
 }
 
-void ph_hook_note(const struct ph_note *n)
+void ph_hook_note(enum ph_note_kind kind, uintptr_t base, uintptr_t npages, uintptr_t arena, uintptr_t a, uintptr_t b,
+		  bool ok)
 {
+	const struct ph_note note = {kind, base, npages, arena, a, b, ok}, *n = &note;
 	struct st_worker *w = st_self;
 	struct st_run *r = st_active;
 	if (w == NULL || r == NULL)
@@ -153,11 +155,11 @@ void ph_hook_note(const struct ph_note *n)
 		fz_trace_add(r->trace, w->tid, &(struct fz_event){
 			.kind = FZ_EV_NOTE, .sub = (uint8_t)n->kind, .ok = n->ok, .base = n->base,
 			.npages = n->npages, .arena = n->arena, .a = n->a, .b = n->b});
-	bool ok = fz_decisions_note(r->dec, w->tid, n, &r->shadow, &v);
+	bool judged_ok = fz_decisions_note(r->dec, w->tid, n, &r->shadow, &v);
 	FZ_UNTRACKED_END();
 	if (n->kind == PH_NOTE_ZB_CAS || n->kind == PH_NOTE_ZB_STORE)
 		__atomic_store_n(&w->c.zb_raises, w->c.zb_raises + 1, __ATOMIC_RELAXED);
-	if (!ok)
+	if (!judged_ok)
 		st_worker_fail(r, w, &v, NULL);
 }
 #endif

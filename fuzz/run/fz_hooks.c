@@ -103,8 +103,10 @@ bool ph_hook_lock_wait(const void *lock)
 	return true;
 }
 
-void ph_hook_note(const struct ph_note *n)
+void ph_hook_note(enum ph_note_kind kind, uintptr_t base, uintptr_t npages, uintptr_t arena, uintptr_t a, uintptr_t b,
+		  bool ok)
 {
+	const struct ph_note note = {kind, base, npages, arena, a, b, ok}, *n = &note;
 	struct fz_runner *r = fz_active_runner;
 	if (r == NULL || !r->hooks_on)
 		return;
@@ -119,8 +121,7 @@ void ph_hook_note(const struct ph_note *n)
 		fz_claim_add(r->dec, tid, n->base, n->npages, false, r->t[tid].pending_id);
 	if (r->fb != NULL)
 		fz_feedback_note(r->fb, tid, n);
-	bool ok = fz_decisions_note(r->dec, tid, n, &r->shadow, &v);
-	if (!ok) {
+	if (!fz_decisions_note(r->dec, tid, n, &r->shadow, &v)) {
 		fz_runner_fail(r, tid, &v, NULL);
 		fz_runner_unwind(r, tid);
 	}
