@@ -22,10 +22,17 @@ const char *__tsan_default_options(void);
  * report, made from inside the handler, can deadlock the dying process
  * before the crash file is written.  Any report from TSan about the
  * harness itself would be noise next to the verdict anyway.
+ * atexit_sleep_ms=0: at exit TSan waits a second (its default) whenever
+ * another thread still exists -- libFuzzer's RSS watcher always does -- so
+ * that racing threads can finish their reports.  Here none can be racing:
+ * schedule threads run one at a time, free-running ones are joined after
+ * each input, and a report halts at once.  The second was a fifth of the
+ * wall-clock time of a 3000-run fuzz_schedule process (bench/throughput.sh)
+ * and is paid by every repro, merge and test run.
  */
 const char *__tsan_default_options(void)
 {
-	return "halt_on_error=1:report_signal_unsafe=0";
+	return "halt_on_error=1:report_signal_unsafe=0:atexit_sleep_ms=0";
 }
 #endif
 

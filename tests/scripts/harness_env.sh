@@ -6,6 +6,9 @@
 #    written)
 #  - FZ_STATS=1 prints one totals line at exit whose counts agree with the
 #    per-input verdict line FZ_TRACE=1 prints
+#  - every TSan target runs with the built-in TSan defaults fz_target.c
+#    declares (a race halts; no report from inside the crash handler; no
+#    second of sleep at exit), as TSan's own flag listing shows them
 set -uo pipefail
 cd "$ROOT"
 tmp=$(mktemp -d)
@@ -46,3 +49,20 @@ if grep -q '^pageheap-fuzz stats:' "$tmp/log"; then
 else
 	echo "PASS harness-env-stats-off"
 fi
+
+# The built-in TSan defaults, as TSan lists its flags' current values
+# (TSAN_OPTIONS=help=1 adds the listing and changes nothing else).
+for t in fuzz_schedule fuzz_needzero fuzz_schedule_freerun fuzz_pagealloc fuzz_decode; do
+	TSAN_OPTIONS=help=1 "$OUT_DIR/$t" -runs=0 >"$tmp/log" 2>&1
+	bad=""
+	for want in "halt_on_error:true" "report_signal_unsafe:false" "atexit_sleep_ms:0"; do
+		flag=${want%%:*} value=${want#*:}
+		got=$(grep -A1 -E "^[[:space:]]*$flag\$" "$tmp/log" | sed -n 's/.*(Current Value: \(.*\))$/\1/p' | head -1)
+		[ "$got" = "$value" ] || bad="$bad $flag=${got:-missing}"
+	done
+	if [ -z "$bad" ]; then
+		echo "PASS harness-env-tsan-defaults $t (halt_on_error, report_signal_unsafe=0, atexit_sleep_ms=0)"
+	else
+		echo "FAIL harness-env-tsan-defaults $t:$bad"
+	fi
+done
