@@ -56,7 +56,9 @@ trap 'rm -f "$tmp"' EXIT
 	echo "floor runs the same operations on one thread with no scheduling; the naive"
 	echo "harness creates and joins fresh pthreads for every input.  Inputs/s are"
 	echo "medians of $REPEAT repetitions; ratios are against the floor of the same"
-	echo "strategy in the same run; each measurement runs in a process of its own."
+	echo "strategy in the same run.  Each repetition of each mode runs in a process"
+	echo "of its own, and the modes take turns (repetition 1 of every mode, then"
+	echo "repetition 2, ...), so a slow spell of this shared machine hits them alike."
 	echo "\"switches\" counts hand-offs per input.  The naive harness pays for"
 	echo "creating and joining 4 threads per input (pthread_create + join costs about"
 	echo "120 us under TSan here); 10x over it needs an input's own work -- oracles,"
@@ -78,23 +80,36 @@ trap 'rm -f "$tmp"' EXIT
 		goals=""
 		for strategy in pct random rr; do
 			floor=""
-			declare -A R=()
+			declare -A R=() S=() L=()
+			modes=(sequential "controlled pthread" "controlled fiber" naive)
+			[ -n "$BASE_SHA" ] && modes+=(baseline)
+			# Repetitions in turns; one process each (see bench_engine.c).
+			for ((k = 1; k <= REPEAT; k++)); do
+				for mode in "${modes[@]}"; do
+					if [ "$mode" = baseline ]; then
+						line=$(TSAN_OPTIONS=halt_on_error=1 "build/bench-base-$BASE_SHA-$b/bench_engine" --inputs "$n" \
+							--repeat 1 --strategy "$strategy" --mode sequential)
+					else
+						line=$(TSAN_OPTIONS=halt_on_error=1 "build/bench-$b/bench_engine" --inputs "$n" \
+							--repeat 1 --strategy "$strategy" --mode "$mode")
+					fi
+					# Fixed columns: strategy 1-14, mode 16-37, inputs/s 39-50.
+					S[$mode]="${S[$mode]:-} $(echo "${line:38:12}" | tr -d ' ')"
+					L[$mode]=$line
+				done
+			done
+			for mode in "${modes[@]}"; do
+				R[$mode]=$(echo ${S[$mode]} | tr ' ' '\n' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+			done
+			floor=${R[sequential]}
 			for mode in sequential "controlled pthread" "controlled fiber" naive; do
-				# One process per measurement (see bench_engine.c).
-				line=$(TSAN_OPTIONS=halt_on_error=1 "build/bench-$b/bench_engine" --inputs "$n" \
-					--repeat "$REPEAT" --strategy "$strategy" --mode "$mode")
-				# Fixed columns: strategy 1-14, mode 16-37, inputs/s 39-50.
-				rate=$(echo "${line:38:12}" | tr -d ' ')
-				[ -n "$floor" ] || floor=$rate
-				R[$mode]=$rate
-				printf '%s %s %s %10s %10s\n' "${line:0:14}" "${line:15:22}" "${line:38:12}" \
+				line=${L[$mode]} rate=${R[$mode]}
+				printf '%s %s %12s %10s %10s\n' "${line:0:14}" "${line:15:22}" "$rate" \
 					"$(awk -v r="$rate" -v f="$floor" 'BEGIN{printf "%.2fx", r / f}')" "$(echo "$line" | awk '{print $NF}')"
 			done
 			if [ -n "$BASE_SHA" ]; then
 				# The older floor: its time per input over this one's.
-				line=$(TSAN_OPTIONS=halt_on_error=1 "build/bench-base-$BASE_SHA-$b/bench_engine" --inputs "$n" \
-					--repeat "$REPEAT" --strategy "$strategy" --mode sequential)
-				base=$(echo "${line:38:12}" | tr -d ' ')
+				line=${L[baseline]} base=${R[baseline]}
 				printf '%-14s %-22s %12s %10s %10s\n' "${line:0:14}" "baseline floor" "$base" \
 					"$(awk -v r="$base" -v f="$floor" 'BEGIN{printf "%.2fx", f / r}')" 0
 				goals="$goals$(awk -v s="$strategy" -v b="$base" -v f="$floor" -v w="$( [ $b = tsan ] && echo 5 || echo 0 )" \
