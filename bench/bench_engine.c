@@ -72,6 +72,8 @@ static void standard_schedule(struct fz_schedule *s, uint8_t strategy, uint8_t p
 	}
 }
 
+#define MAX_REPEAT 16 /* repetitions one process measures */
+
 static double now(void)
 {
 	struct timespec ts;
@@ -94,9 +96,7 @@ static double measure(const struct mode *m, const struct fz_schedule *s, unsigne
 	struct fz_runner *r = fz_runner_new(&cfg, err, sizeof err);
 	if (r == NULL)
 		return -1;
-	double rates[16];
-	if (repeat > 16)
-		repeat = 16;
+	double rates[MAX_REPEAT];
 	for (unsigned i = 0; i < 10; i++)
 		fz_runner_run(r, &fz_profile_schedule, s, last);
 	for (unsigned k = 0; k < repeat; k++) {
@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (inputs == 0 || repeat == 0) {
-		fprintf(stderr, "bench_engine: --inputs and --repeat must be positive\n");
+	if (inputs == 0 || repeat == 0 || repeat > MAX_REPEAT) {
+		fprintf(stderr, "bench_engine: --inputs must be positive, --repeat between 1 and %d\n", MAX_REPEAT);
 		return 2;
 	}
 	static const struct {
