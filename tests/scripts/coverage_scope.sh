@@ -11,6 +11,10 @@
 # comparison and feed the fuzzer values that no input byte decides.
 # Checked in the object files, so inlined helpers and out-of-line copies of
 # header functions count too.
+# In the TSan build the same harness files hold no ThreadSanitizer access
+# check either (fz_sanitizer.h: its bookkeeping is compiled blind), except
+# the memory oracles' explicit one-per-page announcements (fz_bulk.c),
+# while the allocator keeps them.
 set -uo pipefail
 cd "$ROOT"
 
@@ -28,7 +32,7 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: no objects in $obj (./build.sh builds them)"
 		continue
 	fi
-	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0
+	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0 tsan_bad="" tsan_alloc=0
 	for src in allocator/*.c fuzz/*/*.c; do
 		o=$obj/${src%.c}.o
 		[ -f "$o" ] || continue
@@ -37,6 +41,14 @@ for variant in fuzz-tsan fuzz-asan; do
 		# whether the object has an edge-counter section at all.
 		funcs=$(objdump -dr "$o" | awk '/^[0-9a-f]+ <.*>:$/ { f = $2 } /R_X86_64_PLT32[[:space:]]+__sanitizer_cov_trace/ { print f }' | sort -u | tr -d '<>:' | tr '\n' ' ')
 		counters=$(objdump -h "$o" | awk '$2 == "__sancov_cntrs"' | wc -l)
+		if [ "$variant" = fuzz-tsan ]; then
+			checks=$(objdump -dr "$o" | grep -cE 'R_X86_64_PLT32[[:space:]]+__tsan_(unaligned_)?(read|write)[0-9]+')
+			case $src in
+			allocator/ph_pagealloc.c) [ "$checks" -gt 0 ] && tsan_alloc=1 ;;
+			fuzz/oracles/fz_bulk.c) ;;
+			*) instrumented "$src" || [ "$checks" -eq 0 ] || tsan_bad="$tsan_bad $src($checks)" ;;
+			esac
+		fi
 		if instrumented "$src"; then
 			case $src in
 			allocator/ph_pagealloc.c) [ -n "$funcs" ] && [ "$counters" -gt 0 ] && seen_alloc=1 ;;
@@ -57,5 +69,14 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: the allocator, its bitmap arithmetic or the decoder lost its coverage instrumentation"
 	else
 		echo "PASS coverage-scope-$variant ($checked objects: harness free of coverage, allocator and decoder instrumented, bitmap arithmetic edges only)"
+	fi
+	if [ "$variant" = fuzz-tsan ]; then
+		if [ -n "$tsan_bad" ]; then
+			echo "FAIL tsan-scope-$variant: ThreadSanitizer access checks in harness code:$tsan_bad"
+		elif [ "$tsan_alloc" = 0 ]; then
+			echo "FAIL tsan-scope-$variant: allocator/ph_pagealloc.c lost its ThreadSanitizer instrumentation"
+		else
+			echo "PASS tsan-scope-$variant (harness code blind to TSan but for fz_bulk.c's announcements; allocator instrumented)"
+		fi
 	fi
 done
