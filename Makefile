@@ -57,6 +57,17 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 NO_CMP_TRACE_SRC = allocator/ph_pallocbits.c
 $(call obj,$(NO_CMP_TRACE_SRC)): FILE_CFLAGS = $(if $(findstring sanitize=fuzzer,$(CFLAGS)),-fno-sanitize-coverage=trace-cmp)
 
+# Harness files ThreadSanitizer need not even keep a call stack for: blind
+# (FZ_HARNESS_CODE_BEGIN) and never on the stack of an access TSan checks
+# -- the allocator's own, or fz_bulk.c's per-page announcements, whose
+# stacks run through the runner (fz_run.c), the memory oracles
+# (fz_oracle_pages.c, fz_shadow.c's walk) and the zeroing hook, which keep
+# theirs.  These are called at every note and scheduling point, where
+# __tsan_func_entry/exit cost more than the function's body.
+NO_TSAN_STACK_SRC = fuzz/run/fz_hooks.c fuzz/trace/fz_trace.c fuzz/oracles/fz_oracle_decisions.c \
+	fuzz/feedback/fz_feedback.c fuzz/sched/fz_sched.c
+$(call obj,$(NO_TSAN_STACK_SRC)): FILE_CFLAGS = $(if $(findstring sanitize=thread,$(SAN)),$(if $(findstring clang,$(CC)),-mllvm -tsan-instrument-func-entry-exit=0,--param=tsan-instrument-func-entry-exit=0))
+
 ALLOC_OBJ = $(call obj,$(ALLOC_SRC))
 HARN_OBJ  = $(call obj,$(HARN_SRC))
 # Helpers every test binary links (tests/json_doc.c: JSON tree accessors).

@@ -42,12 +42,12 @@ void ph_heap_arenas_destroy(ph_heap *h)
 
 uintptr_t ph_heap_arena_index(const ph_heap *h, uintptr_t addr)
 {
-	return addr >> h->g->arena_shift;
+	return ph_arena_index(h->g, addr);
 }
 
 uintptr_t ph_heap_first_arena(const ph_heap *h)
 {
-	return h->g->heap_vbase >> h->g->arena_shift;
+	return ph_first_arena(h->g);
 }
 
 unsigned ph_heap_arena_slots(const ph_heap *h)

@@ -43,7 +43,8 @@ const char *ph_geom_check(const ph_geom *g)
 		return "arena_l1_bits must leave at least one L2 bit";
 	if (g->heap_vbase == 0 || (g->heap_vbase & (((uintptr_t)1 << g->arena_shift) - 1)) != 0)
 		return "heap_vbase must be a non-zero multiple of the arena size";
-	if (g->max_arenas == 0 || g->max_arenas > 4096)
+	_Static_assert(PH_MAX_ARENAS == 4096, "the message below names the bound");
+	if (g->max_arenas == 0 || g->max_arenas > PH_MAX_ARENAS)
 		return "max_arenas must be in [1, 4096]";
 	if (((g->heap_vbase >> g->arena_shift) + g->max_arenas) > ((uintptr_t)1 << (g->addr_bits - g->arena_shift)))
 		return "the arena slots do not fit below 2^addr_bits";

@@ -39,8 +39,11 @@ typedef struct ph_geom {
 	unsigned chunks_l1_bits; /* L1 bits of the chunk index (Go: 13) */
 	unsigned arena_l1_bits;  /* L1 bits of the arena index (Go on linux: 0) */
 	uintptr_t heap_vbase;    /* virtual address of the first arena slot */
-	unsigned max_arenas;     /* arena slots the OS layer reserves */
+	unsigned max_arenas;     /* arena slots the OS layer reserves, <= PH_MAX_ARENAS */
 } ph_geom;
+
+/* The most arena slots a geometry may reserve. */
+#define PH_MAX_ARENAS 4096
 
 /* Go's real layout: 8 KiB pages, 64 MiB arenas, 48-bit addresses. */
 extern const ph_geom ph_geom_go;
@@ -63,5 +66,8 @@ PH_GEOM_INLINE unsigned ph_log_chunk_bytes(const ph_geom *g) { return g->page_sh
 PH_GEOM_INLINE uintptr_t ph_chunk_bytes(const ph_geom *g) { return (uintptr_t)1 << ph_log_chunk_bytes(g); }
 PH_GEOM_INLINE uintptr_t ph_arena_bytes(const ph_geom *g) { return (uintptr_t)1 << g->arena_shift; }
 PH_GEOM_INLINE uintptr_t ph_arena_pages(const ph_geom *g) { return (uintptr_t)1 << (g->arena_shift - g->page_shift); }
+/* Global arena number of an address; that of arena slot 0. */
+PH_GEOM_INLINE uintptr_t ph_arena_index(const ph_geom *g, uintptr_t addr) { return addr >> g->arena_shift; }
+PH_GEOM_INLINE uintptr_t ph_first_arena(const ph_geom *g) { return g->heap_vbase >> g->arena_shift; }
 
 #endif

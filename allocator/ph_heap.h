@@ -113,7 +113,9 @@ bool ph_heap_grow(ph_heap *h, uintptr_t npages, unsigned skip);
  * variant: the heap lock must be held. */
 bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npages);
 
-/* Memory of heap address addr (which must lie in a mapped arena). */
+/* Memory of heap address addr (which must lie in a mapped arena).  The
+ * mapping is linear and fixed for the heap's life: the memory of addr is
+ * ph_heap_ptr(h, heap_vbase) + (addr - heap_vbase) (one reservation). */
 void *ph_heap_ptr(const ph_heap *h, uintptr_t addr);
 
 /* Introspection for oracles, traces and tests. */

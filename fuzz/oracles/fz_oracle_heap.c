@@ -125,18 +125,28 @@ bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const
 	return true;
 }
 
-bool fz_span_in_arenas(const ph_heap *h, uintptr_t base, uintptr_t npages, uint32_t id, struct fz_verdict *v)
+bool fz_span_in_arenas(const ph_heap *h, uint64_t *seen, uintptr_t base, uintptr_t npages, uint32_t id,
+		       struct fz_verdict *v)
 {
 	const ph_geom *g = ph_heap_geom(h);
 	char at[32];
-	uintptr_t first = ph_heap_arena_index(h, base);
-	uintptr_t last = ph_heap_arena_index(h, base + (npages << g->page_shift) - 1);
+	uintptr_t first = ph_arena_index(g, base);
+	uintptr_t last = ph_arena_index(g, base + (npages << g->page_shift) - 1);
 	for (uintptr_t ai = first; ai <= last; ai++) {
-		uintptr_t slot = ai - ph_heap_first_arena(h); /* wraps below the first */
-		if (slot >= ph_heap_arena_slots(h) || ph_heap_arena(h, ai) == NULL)
-			return fz_fail_verdict(v, "O1",
-					       "allocation #%u at %s+%lu reaches arena slot %ld, which does not exist",
-					       id, fz_where(g, base, at, sizeof at), (unsigned long)npages, (long)slot);
+		uintptr_t slot = ai - ph_first_arena(g); /* wraps below the first */
+		if (slot >= g->max_arenas)
+			goto missing;
+		uint64_t bit = 1ull << (slot % 64);
+		if (seen != NULL && (__atomic_load_n(&seen[slot / 64], __ATOMIC_RELAXED) & bit) != 0)
+			continue;
+		if (ph_heap_arena(h, ai) == NULL)
+			goto missing;
+		if (seen != NULL)
+			__atomic_fetch_or(&seen[slot / 64], bit, __ATOMIC_RELAXED);
+		continue;
+	missing:
+		return fz_fail_verdict(v, "O1", "allocation #%u at %s+%lu reaches arena slot %ld, which does not exist",
+				       id, fz_where(g, base, at, sizeof at), (unsigned long)npages, (long)slot);
 	}
 	return true;
 }

@@ -69,10 +69,23 @@ void fz_schedule_summary(const struct fz_schedule *s, const char *engine, char *
 		 s->nthreads, ops, s->ndecisions, strat, s->seed, s->no_cache ? "off" : "on", engine);
 }
 
+/* The trace's title: the last input's schedule summary, written when a
+ * trace is printed rather than for every input (the runner refers to the
+ * schedule until its next input). */
+static const char *trace_title(struct fz_runner *r)
+{
+	if (r->s == NULL)
+		return "";
+	fz_schedule_summary(r->s, r->cfg.freerun ? "pthread (free-running, not deterministic)" : fz_engine_name(r->cfg.engine),
+			    r->summary, sizeof r->summary);
+	return r->summary;
+}
+
 static void print_trace(struct fz_runner *r, FILE *out)
 {
-	struct fz_trace_view view = {.g = r->g, .nthreads = r->s ? r->s->nthreads : 0, .title = r->summary};
+	struct fz_trace_view view = {.g = r->g, .nthreads = r->s ? r->s->nthreads : 0};
 	FZ_UNTRACKED_BEGIN();
+	view.title = trace_title(r);
 	fz_trace_print(r->trace, &view, out);
 	FZ_UNTRACKED_END();
 }
@@ -94,10 +107,11 @@ void fz_outcome_describe(const struct fz_outcome *o, char *buf, size_t n)
 
 void fz_runner_print_trace_html(struct fz_runner *r, const struct fz_outcome *o, FILE *out)
 {
-	struct fz_trace_view view = {.g = r->g, .nthreads = r->s ? r->s->nthreads : 0, .title = r->summary};
+	struct fz_trace_view view = {.g = r->g, .nthreads = r->s ? r->s->nthreads : 0};
 	char verdict[sizeof o->verdict.msg + 64];
 	fz_outcome_describe(o, verdict, sizeof verdict);
 	FZ_UNTRACKED_BEGIN();
+	view.title = trace_title(r);
 	fz_trace_print_html(r->trace, &view, verdict, o->failed, out);
 	FZ_UNTRACKED_END();
 }
@@ -157,6 +171,13 @@ static uint32_t new_alloc_id(struct fz_runner *r)
 	return __atomic_fetch_add(&r->next_id, 1, __ATOMIC_RELAXED);
 }
 
+/* The memory of heap address addr (ph_heap_ptr's fixed linear mapping,
+ * without a call into the allocator per operation). */
+static unsigned char *mem_of(const struct fz_runner *r, uintptr_t addr)
+{
+	return r->mem + (addr - r->g->heap_vbase);
+}
+
 static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op *op)
 {
 	const ph_geom *g = r->g;
@@ -171,10 +192,10 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 		trace_op(r, t, &(struct fz_event){.kind = FZ_EV_RESULT, .sub = FZ_OP_ALLOC, .flags = FZ_RES_OOM});
 		return;
 	}
-	void *p = ph_heap_ptr(r->heap, s.base);
+	void *p = mem_of(r, s.base);
 	/* Forgotten arenas stay mapped between inputs: a span reaching one
 	 * would not fault, so it is checked. */
-	if (!fz_span_in_arenas(r->heap, s.base, op->n, t->pending_id, &v) ||
+	if (!fz_span_in_arenas(r->heap, r->arenas_seen, s.base, op->n, t->pending_id, &v) ||
 	    !fz_shadow_hand_out(&r->shadow, s.base, op->n, t->pending_id, g, &v))
 		fail_here(r, t, &v);
 	if (!fz_fill_allocation(g, &r->shadow, s.base, p, op->n, t->pending_id, !s.needzero || op->zero, op->zero,
@@ -203,7 +224,7 @@ static struct fz_live *select_live(struct fz_runner *r, struct fz_tctx *t, const
 static void check_contents(struct fz_runner *r, struct fz_tctx *t, const struct fz_live *l)
 {
 	struct fz_verdict v;
-	if (!fz_check_pattern(r->g, l->base, ph_heap_ptr(r->heap, l->base), (size_t)l->npages << r->g->page_shift,
+	if (!fz_check_pattern(r->g, l->base, mem_of(r, l->base), (size_t)l->npages << r->g->page_shift,
 			      l->id, l->tag, &v))
 		fail_here(r, t, &v);
 }
@@ -229,7 +250,7 @@ static void op_write(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	struct fz_live *l = select_live(r, t, op);
 	if (l == NULL)
 		return;
-	if (!fz_check_pattern_then_fill(r->g, l->base, ph_heap_ptr(r->heap, l->base),
+	if (!fz_check_pattern_then_fill(r->g, l->base, mem_of(r, l->base),
 					(size_t)l->npages << r->g->page_shift, l->id, l->tag, l->tag + 1, &v))
 		fail_here(r, t, &v);
 	l->tag++;
@@ -239,8 +260,8 @@ static void op_write(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
  * the first existing slot at or after sel (cyclically); -1 if none. */
 static long claim_slot(struct fz_runner *r, unsigned sel)
 {
-	uintptr_t first = ph_heap_first_arena(r->heap);
-	unsigned slots = ph_heap_arena_slots(r->heap);
+	uintptr_t first = ph_first_arena(r->g);
+	unsigned slots = r->g->max_arenas;
 	for (unsigned k = 0; k < slots; k++) {
 		unsigned s = (sel + k) % slots;
 		if (ph_heap_arena(r->heap, first + s) != NULL)
@@ -261,8 +282,8 @@ static void op_claim(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	/* Stop at the first arena that does not exist. */
 	uintptr_t n = op->n, ap = ph_arena_pages(g);
 	uintptr_t room = ap - op->page;
-	uintptr_t ai = ph_heap_arena_index(r->heap, base) + 1;
-	while (room < n && ai < ph_heap_first_arena(r->heap) + ph_heap_arena_slots(r->heap) &&
+	uintptr_t ai = ph_arena_index(g, base) + 1;
+	while (room < n && ai < ph_first_arena(g) + g->max_arenas &&
 	       ph_heap_arena(r->heap, ai) != NULL) {
 		room += ap;
 		ai++;
@@ -405,6 +426,7 @@ struct fz_runner *fz_runner_new(const struct fz_config *cfg, char *err, size_t e
 		fz_runner_free(r);
 		return NULL;
 	}
+	r->mem = ph_heap_ptr(r->heap, r->g->heap_vbase);
 	if (cfg->freerun && cfg->engine != FZ_ENGINE_PTHREAD) {
 		snprintf(err, errlen, "free-running mode needs the pthread engine");
 		fz_runner_free(r);
@@ -461,6 +483,7 @@ static void reset_untracked(struct fz_runner *r, const struct fz_profile *pr, co
 	 * read only pages this input writes (fz_fill_allocation), so the
 	 * arenas keep their pages mapped and nothing is cleared. */
 	ph_heap_reset_keep_memory(r->heap);
+	memset(r->arenas_seen, 0, (r->g->max_arenas + 63) / 64 * sizeof r->arenas_seen[0]);
 	/* Cache-less runs get a heap configured that way; the option is read
 	 * only by allocation, so flipping it on a quiescent heap is safe. */
 	((ph_heap_options *)ph_heap_options_of(r->heap))->use_page_cache = !s->no_cache;
@@ -482,8 +505,6 @@ static void reset_untracked(struct fz_runner *r, const struct fz_profile *pr, co
 		r->t[i].points = 0;
 		ph_p_init(&r->t[i].p, i);
 	}
-	fz_schedule_summary(s, r->cfg.freerun ? "pthread (free-running, not deterministic)" : fz_engine_name(r->cfg.engine),
-			    r->summary, sizeof r->summary);
 }
 
 static void reset_for_input(struct fz_runner *r, const struct fz_profile *pr, const struct fz_schedule *s)
@@ -534,7 +555,7 @@ static void judge(struct fz_runner *r)
 			const struct fz_live *l = &t->live[k];
 			/* Every schedule thread's accesses happen before this
 			 * (the engines' end-of-run release and acquire). */
-			if (!fz_check_pattern_at_rest(r->g, l->base, ph_heap_ptr(r->heap, l->base),
+			if (!fz_check_pattern_at_rest(r->g, l->base, mem_of(r, l->base),
 						      (size_t)l->npages << r->g->page_shift, l->id, l->tag, &v)) {
 				fz_runner_fail(r, -1, &v, NULL);
 				return;

@@ -30,17 +30,19 @@ struct fz_runner {
 	struct fz_config cfg;
 	const ph_geom *g;
 	ph_heap *heap;
+	unsigned char *mem;   /* ph_heap_ptr(heap, g->heap_vbase): fixed for the heap's life */
 	struct fz_engine *engine;
 	struct fz_sched sched;
 	struct fz_trace *trace;
 	struct fz_shadow shadow;
+	uint64_t arenas_seen[FZ_ARENA_SEEN_WORDS]; /* fz_span_in_arenas' cache; cleared with the heap */
 	struct fz_decisions *dec;
 	struct fz_feedback *fb; /* NULL unless cfg.feedback or cfg.count_features */
 	struct fz_tctx t[FZ_MAX_THREADS];
 
 	const struct fz_schedule *s;
 	const struct fz_profile *pr;
-	char summary[200];
+	char summary[200];    /* the trace's title, written when a trace is printed */
 
 	bool hooks_on;        /* schedule threads are running */
 	int seq_tid;          /* sequential mode: the program being run */
