@@ -14,9 +14,14 @@
 # In the TSan build the same harness files hold no ThreadSanitizer access
 # check either (fz_sanitizer.h: its bookkeeping is compiled blind), except
 # the memory oracles' explicit one-per-page announcements (fz_bulk.c),
-# while the allocator keeps them.
+# while the allocator keeps them.  The hot blind files of the Makefile's
+# NO_TSAN_STACK_SRC hold no __tsan_func_entry either (TSan keeps no call
+# stack for them); the runner, the memory oracles (whose frames stand in
+# the stacks of TSan's reports about a page) and the allocator keep theirs.
 set -uo pipefail
 cd "$ROOT"
+
+NO_STACK=$(make -pn -f Makefile lib 2>/dev/null | sed -n 's/^NO_TSAN_STACK_SRC = //p')
 
 # Files whose code is meant to be instrumented.
 instrumented() {
@@ -32,7 +37,7 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: no objects in $obj (./build.sh builds them)"
 		continue
 	fi
-	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0 tsan_bad="" tsan_alloc=0
+	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0 tsan_bad="" tsan_alloc=0 stack_bad="" stack_kept=0
 	for src in allocator/*.c fuzz/*/*.c; do
 		o=$obj/${src%.c}.o
 		[ -f "$o" ] || continue
@@ -47,6 +52,15 @@ for variant in fuzz-tsan fuzz-asan; do
 			allocator/ph_pagealloc.c) [ "$checks" -gt 0 ] && tsan_alloc=1 ;;
 			fuzz/oracles/fz_bulk.c) ;;
 			*) instrumented "$src" || [ "$checks" -eq 0 ] || tsan_bad="$tsan_bad $src($checks)" ;;
+			esac
+			entries=$(objdump -dr "$o" | grep -cE 'R_X86_64_PLT32[[:space:]]+__tsan_func_entry')
+			case " $NO_STACK " in
+			*" $src "*) [ "$entries" -eq 0 ] || stack_bad="$stack_bad $src($entries)" ;;
+			*)
+				case $src in
+				allocator/ph_pagealloc.c | fuzz/run/fz_run.c | fuzz/oracles/fz_oracle_pages.c)
+					[ "$entries" -gt 0 ] && stack_kept=$((stack_kept + 1)) ;;
+				esac ;;
 			esac
 		fi
 		if instrumented "$src"; then
@@ -77,6 +91,15 @@ for variant in fuzz-tsan fuzz-asan; do
 			echo "FAIL tsan-scope-$variant: allocator/ph_pagealloc.c lost its ThreadSanitizer instrumentation"
 		else
 			echo "PASS tsan-scope-$variant (harness code blind to TSan but for fz_bulk.c's announcements; allocator instrumented)"
+		fi
+		if [ -z "$NO_STACK" ]; then
+			echo "FAIL tsan-stack-$variant: the Makefile names no NO_TSAN_STACK_SRC"
+		elif [ -n "$stack_bad" ]; then
+			echo "FAIL tsan-stack-$variant: TSan function entry/exit in files built without a TSan stack:$stack_bad"
+		elif [ "$stack_kept" -ne 3 ]; then
+			echo "FAIL tsan-stack-$variant: the allocator, the runner or the memory oracles lost their TSan stack frames"
+		else
+			echo "PASS tsan-stack-$variant ($(echo $NO_STACK | wc -w) hot blind files keep no TSan stack; allocator, runner and memory oracles do)"
 		fi
 	fi
 done
