@@ -281,24 +281,3 @@ void ph_free_span(ph_heap *h, uintptr_t base, uintptr_t npages)
 	PH_NOTE(.kind = PH_NOTE_FREE, .base = base, .npages = npages);
 	ph_mutex_unlock(&h->lock);
 }
-
-const char *ph_heap_verify(ph_heap *h, char *buf, size_t n)
-{
-	const ph_geom *g = h->g;
-	const char *bad = ph_pagealloc_verify(&h->pages, buf, n);
-	if (!PH_NULL(bad))
-		return bad;
-	for (unsigned s = 0; s < h->slots_hw; s++) {
-		uintptr_t ai = ph_heap_first_arena(h) + s;
-		ph_arena *a = ph_heap_arena(h, ai);
-		if (PH_NULL(a))
-			continue;
-		uintptr_t zb = __atomic_load_n(&a->zeroed_base, __ATOMIC_SEQ_CST);
-		if (zb > ph_arena_bytes(g) || zb % ph_page_size(g) != 0) {
-			snprintf(buf, n, "arena %lu: zeroedBase %#lx is not a page offset inside the arena",
-				 (unsigned long)ai, (unsigned long)zb);
-			return buf;
-		}
-	}
-	return NULL;
-}

@@ -8,7 +8,6 @@
 #include "ph_pagealloc.h"
 
 #include <assert.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "ph_bugs.h"
@@ -105,21 +104,13 @@ ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci)
 	return c;
 }
 
-/* Summary indices [*lo, *hi) at level l covering addresses [base, limit). */
-static void addrs_to_summary_range(const ph_pagealloc *pa, int l, uintptr_t base,
-				   uintptr_t limit, size_t *lo, size_t *hi)
-{
-	*lo = base >> pa->level_shift[l];
-	*hi = ((limit - 1) >> pa->level_shift[l]) + 1;
-}
-
 /* Summary indices at level l that growing [base, limit) maps: whole blocks
  * of 8 siblings, since a parent is computed from all of its children. */
 static void grown_summary_range(const ph_pagealloc *pa, int l, uintptr_t base, uintptr_t limit, size_t *lo,
 				size_t *hi)
 {
 	size_t e = (size_t)1 << pa->level_bits[l];
-	addrs_to_summary_range(pa, l, base, limit, lo, hi);
+	ph_pagealloc_summary_range(pa, l, base, limit, lo, hi);
 	*lo = align_down(*lo, e);
 	*hi = align_up(*hi, e);
 }
@@ -292,7 +283,7 @@ void ph_pagealloc_update(ph_pagealloc *pa, uintptr_t base, uintptr_t npages, boo
 		unsigned log_children = pa->level_bits[l + 1];
 		unsigned log_child_pages = pa->level_log_pages[l + 1];
 		size_t lo, hi;
-		addrs_to_summary_range(pa, l, base, limit + 1, &lo, &hi);
+		ph_pagealloc_summary_range(pa, l, base, limit + 1, &lo, &hi);
 		for (size_t i = lo; i < hi; i++) {
 			const ph_sum *children = &pa->summary[l + 1][i << log_children];
 			ph_sum sum = ph_sum_merge(children, 1u << log_children, log_child_pages);
@@ -533,76 +524,4 @@ void ph_pagealloc_free(ph_pagealloc *pa, uintptr_t base, uintptr_t npages)
 		}
 	}
 	ph_pagealloc_update(pa, base, npages, true, false);
-}
-
-/* ---- invariant checking ------------------------------------------------ */
-
-#define FAIL(...)                                                                \
-	do {                                                                     \
-		snprintf(buf, n, __VA_ARGS__);                                   \
-		return buf;                                                      \
-	} while (0)
-
-static const char *verify_search_addr(const ph_pagealloc *pa, char *buf, size_t n)
-{
-	const ph_geom *g = pa->g;
-	uintptr_t sa = pa->search_addr;
-	if (sa == ph_pagealloc_max_search_addr(pa))
-		return NULL;
-	if (!ph_ranges_contains(&pa->in_use, sa))
-		FAIL("searchAddr %#lx is outside every in-use range", (unsigned long)sa);
-	for (size_t r = 0; r < pa->in_use.n; r++) {
-		for (uintptr_t a = pa->in_use.r[r].base; a < pa->in_use.r[r].limit && a < sa;
-		     a += ph_chunk_bytes(g)) {
-			uintptr_t ci = ph_chunk_index(g, a);
-			const ph_palloc_data *c = ph_pagealloc_chunk(pa, ci);
-			unsigned below = ph_chunk_index(g, sa) == ci ? ph_chunk_page_index(g, sa) : PH_CHUNK_PAGES;
-			unsigned used = ph_bits_popcnt_range(&c->alloc, 0, below);
-			if (used != below)
-				FAIL("free page below searchAddr %#lx in chunk %#lx (%u of %u pages in use)",
-				     (unsigned long)sa, (unsigned long)ci, used, below);
-		}
-	}
-	return NULL;
-}
-
-const char *ph_pagealloc_verify(const ph_pagealloc *pa, char *buf, size_t n)
-{
-	const ph_geom *g = pa->g;
-	const int leaf = PH_SUMMARY_LEVELS - 1;
-
-	for (size_t r = 0; r < pa->in_use.n; r++) {
-		uintptr_t base = pa->in_use.r[r].base, limit = pa->in_use.r[r].limit;
-		for (uintptr_t ci = ph_chunk_index(g, base); ci < ph_chunk_index(g, limit); ci++) {
-			const ph_palloc_data *c = ph_pagealloc_chunk(pa, ci);
-			if (ci < pa->start || ci >= pa->end)
-				FAIL("chunk %#lx outside [start, end) = [%#lx, %#lx)", (unsigned long)ci,
-				     (unsigned long)pa->start, (unsigned long)pa->end);
-			ph_sum want = ph_palloc_summarize(&c->alloc);
-			if (pa->summary[leaf][ci] != want)
-				FAIL("leaf summary of chunk %#lx is (%u,%u,%u), bitmap says (%u,%u,%u)",
-				     (unsigned long)ci, ph_sum_start(pa->summary[leaf][ci]),
-				     ph_sum_max(pa->summary[leaf][ci]), ph_sum_end(pa->summary[leaf][ci]),
-				     ph_sum_start(want), ph_sum_max(want), ph_sum_end(want));
-			for (unsigned k = 0; k < PH_CHUNK_PAGES / 64; k++)
-				if (c->alloc.w[k] & c->scav.w[k])
-					FAIL("chunk %#lx: pages %u..%u are both in use and scavenged",
-					     (unsigned long)ci, 64 * k, 64 * k + 63);
-		}
-		for (int l = leaf - 1; l >= 0; l--) {
-			size_t lo, hi;
-			addrs_to_summary_range(pa, l, base, limit, &lo, &hi);
-			unsigned log_children = pa->level_bits[l + 1];
-			for (size_t i = lo; i < hi; i++) {
-				ph_sum want = ph_sum_merge(&pa->summary[l + 1][i << log_children],
-							   1u << log_children, pa->level_log_pages[l + 1]);
-				if (pa->summary[l][i] != want)
-					FAIL("summary[%d][%#lx] is (%u,%u,%u), its children merge to (%u,%u,%u)",
-					     l, (unsigned long)i, ph_sum_start(pa->summary[l][i]),
-					     ph_sum_max(pa->summary[l][i]), ph_sum_end(pa->summary[l][i]),
-					     ph_sum_start(want), ph_sum_max(want), ph_sum_end(want));
-			}
-		}
-	}
-	return verify_search_addr(pa, buf, n);
 }

@@ -73,6 +73,13 @@ static inline unsigned ph_chunk_page_index(const ph_geom *g, uintptr_t addr)
 {
 	return (unsigned)((addr & (ph_chunk_bytes(g) - 1)) >> g->page_shift);
 }
+/* Summary indices [*lo, *hi) at level l covering addresses [base, limit). */
+static inline void ph_pagealloc_summary_range(const ph_pagealloc *pa, int l, uintptr_t base, uintptr_t limit,
+					      size_t *lo, size_t *hi)
+{
+	*lo = base >> pa->level_shift[l];
+	*hi = ((limit - 1) >> pa->level_shift[l]) + 1;
+}
 /* searchAddr value meaning "no free memory anywhere". */
 static inline uintptr_t ph_pagealloc_max_search_addr(const ph_pagealloc *pa)
 {

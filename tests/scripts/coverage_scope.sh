@@ -5,7 +5,9 @@
 # text form, the targets' entry points and fuzz_pagealloc's operations
 # (fz_pagediff.c) carry edge counters and comparison tracing, except the
 # bitmap and summary arithmetic (allocator/ph_pallocbits.c), which carries
-# edge counters only (Makefile, NO_CMP_TRACE_SRC); the oracles,
+# edge counters only (Makefile, NO_CMP_TRACE_SRC), and the heap's
+# invariant checks (allocator/ph_verify.c, NO_COVERAGE_SRC: run after every
+# input, the same branches each time), which carry none; the oracles,
 # the shadow, the trace, the scheduler, the engines and the runner carry
 # neither -- their loops over pages and events would pay a callback per
 # comparison and feed the fuzzer values that no input byte decides.
@@ -37,7 +39,7 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: no objects in $obj (./build.sh builds them)"
 		continue
 	fi
-	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0 tsan_bad="" tsan_alloc=0 stack_bad="" stack_kept=0
+	bad="" seen_alloc=0 seen_decoder=0 seen_bits=0 checked=0 tsan_bad="" tsan_alloc=0 seen_verify=0 stack_bad="" stack_kept=0
 	for src in allocator/*.c fuzz/*/*.c; do
 		o=$obj/${src%.c}.o
 		[ -f "$o" ] || continue
@@ -70,6 +72,12 @@ for variant in fuzz-tsan fuzz-asan; do
 				if [ -n "$funcs" ]; then bad="$bad $src(comparison tracing in: $funcs)"; fi
 				[ "$counters" -gt 0 ] && seen_bits=1 ;;
 			fuzz/schedule/fz_decode.c) [ -n "$funcs" ] && [ "$counters" -gt 0 ] && seen_decoder=1 ;;
+			allocator/ph_verify.c)
+				if [ -n "$funcs" ] || [ "$counters" -gt 0 ]; then
+					bad="$bad $src(${funcs:-edge counters})"
+				else
+					seen_verify=1
+				fi ;;
 			esac
 		elif [ -n "$funcs" ] || [ "$counters" -gt 0 ]; then
 			bad="$bad $src(${funcs:-edge counters})"
@@ -81,8 +89,10 @@ for variant in fuzz-tsan fuzz-asan; do
 		echo "FAIL coverage-scope-$variant: coverage instrumentation where it does not belong:$bad"
 	elif [ "$seen_alloc" = 0 ] || [ "$seen_decoder" = 0 ] || [ "$seen_bits" = 0 ]; then
 		echo "FAIL coverage-scope-$variant: the allocator, its bitmap arithmetic or the decoder lost its coverage instrumentation"
+	elif [ "$seen_verify" = 0 ]; then
+		echo "FAIL coverage-scope-$variant: no object of allocator/ph_verify.c (the invariant checks) under $obj"
 	else
-		echo "PASS coverage-scope-$variant ($checked objects: harness free of coverage, allocator and decoder instrumented, bitmap arithmetic edges only)"
+		echo "PASS coverage-scope-$variant ($checked objects: harness and invariant checks free of coverage, allocator and decoder instrumented, bitmap arithmetic edges only)"
 	fi
 	if [ "$variant" = fuzz-tsan ]; then
 		if [ -n "$tsan_bad" ]; then
