@@ -50,12 +50,23 @@ void __tsan_write1(void *addr);
 #define FZ_UNINSTRUMENTED_INLINE static inline
 #endif
 
-/* Blocks of 64 bytes as four 16-byte vectors (SSE2 on x86-64, whatever
- * the target has elsewhere): p word aligned and pages a multiple of 64
- * bytes (pages are at least 64), else byte by byte. */
+/* Blocks of 64 bytes: p word aligned and pages a multiple of 64 bytes
+ * (pages are at least 64), else byte by byte.  A block is compared or
+ * stored as four 16-byte vectors (SSE2 on x86-64, whatever the target has
+ * elsewhere), or, on x86-64 CPUs with AVX2, as two 32-byte vectors: the
+ * same blocks either way, so every pass has the same result on both paths
+ * (tests/test_pages.c runs its cases on each). */
 typedef uint64_t fz_v2 __attribute__((vector_size(16)));
 #define BLOCK 64
 #define BY_BLOCKS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % BLOCK == 0)
+
+/* How far a pass goes between two announcements: a page when TSan must see
+ * each page, else the whole range in one stretch. */
+#ifdef FZ_TSAN
+#define STRETCH(page, n, seen) ((seen) ? (page) : (n))
+#else
+#define STRETCH(page, n, seen) ((void)(seen), (n))
+#endif
 
 FZ_UNINSTRUMENTED_INLINE bool block_differs(const unsigned char *q, fz_v2 e)
 {
@@ -76,6 +87,117 @@ FZ_UNINSTRUMENTED_INLINE void block_store(unsigned char *q, fz_v2 w)
 	memcpy(q + 48, &w, 16);
 }
 
+/* The block runs of [i, end): the first block from i that differs from the
+ * pattern (or the last whole block's end); the stores of whole blocks; and
+ * both fused (stores blocks up to the first that differs, which it leaves
+ * alone).  Each returns where the byte loops take over. */
+FZ_UNINSTRUMENTED_INLINE size_t same_blocks_narrow(const unsigned char *b, size_t i, size_t end, uint64_t expect)
+{
+	fz_v2 e = {expect, expect};
+	while (i + BLOCK <= end && !block_differs(b + i, e))
+		i += BLOCK;
+	return i;
+}
+
+FZ_UNINSTRUMENTED_INLINE size_t store_blocks_narrow(unsigned char *b, size_t i, size_t end, uint64_t word)
+{
+	fz_v2 w = {word, word};
+	for (; i + BLOCK <= end; i += BLOCK)
+		block_store(b + i, w);
+	return i;
+}
+
+FZ_UNINSTRUMENTED_INLINE size_t replace_blocks_narrow(unsigned char *b, size_t i, size_t end, uint64_t expect,
+						       uint64_t word)
+{
+	fz_v2 e = {expect, expect}, w = {word, word};
+	for (; i + BLOCK <= end && !block_differs(b + i, e); i += BLOCK)
+		block_store(b + i, w);
+	return i;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
+#define WIDE 1
+/* The AVX2 path: functions of their own (a function compiled for AVX2
+ * cannot be inlined into one that is not), chosen at run time. */
+typedef uint64_t fz_v4 __attribute__((vector_size(32)));
+#define WIDE_FN static FZ_UNINSTRUMENTED __attribute__((target("avx2")))
+
+WIDE_FN bool block_differs_wide(const unsigned char *q, fz_v4 e)
+{
+	fz_v4 a, b;
+	memcpy(&a, q, 32);
+	memcpy(&b, q + 32, 32);
+	fz_v4 x = (a ^ e) | (b ^ e);
+	return (x[0] | x[1] | x[2] | x[3]) != 0;
+}
+
+WIDE_FN size_t same_blocks_wide(const unsigned char *b, size_t i, size_t end, uint64_t expect)
+{
+	fz_v4 e = {expect, expect, expect, expect};
+	while (i + BLOCK <= end && !block_differs_wide(b + i, e))
+		i += BLOCK;
+	return i;
+}
+
+WIDE_FN size_t store_blocks_wide(unsigned char *b, size_t i, size_t end, uint64_t word)
+{
+	fz_v4 w = {word, word, word, word};
+	for (; i + BLOCK <= end; i += BLOCK) {
+		memcpy(b + i, &w, 32);
+		memcpy(b + i + 32, &w, 32);
+	}
+	return i;
+}
+
+WIDE_FN size_t replace_blocks_wide(unsigned char *b, size_t i, size_t end, uint64_t expect, uint64_t word)
+{
+	fz_v4 e = {expect, expect, expect, expect}, w = {word, word, word, word};
+	for (; i + BLOCK <= end && !block_differs_wide(b + i, e); i += BLOCK) {
+		memcpy(b + i, &w, 32);
+		memcpy(b + i + 32, &w, 32);
+	}
+	return i;
+}
+
+/* Set once before any thread runs (or by a test, between passes). */
+static bool wide;
+
+__attribute__((constructor)) static void pick_path(void)
+{
+	__builtin_cpu_init();
+	wide = __builtin_cpu_supports("avx2");
+}
+
+bool fz_bulk_wide_available(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+}
+
+#define SAME_BLOCKS(b, i, end, e) (wide ? same_blocks_wide(b, i, end, e) : same_blocks_narrow(b, i, end, e))
+#define STORE_BLOCKS(b, i, end, w) (wide ? store_blocks_wide(b, i, end, w) : store_blocks_narrow(b, i, end, w))
+#define REPLACE_BLOCKS(b, i, end, e, w) \
+	(wide ? replace_blocks_wide(b, i, end, e, w) : replace_blocks_narrow(b, i, end, e, w))
+#else
+static const bool wide = false;
+bool fz_bulk_wide_available(void) { return false; }
+#define SAME_BLOCKS same_blocks_narrow
+#define STORE_BLOCKS store_blocks_narrow
+#define REPLACE_BLOCKS replace_blocks_narrow
+#endif
+
+bool fz_bulk_use_wide(bool on)
+{
+	bool was = wide;
+#ifdef WIDE
+	wide = on && fz_bulk_wide_available();
+#else
+	(void)on;
+#endif
+	return was;
+}
+
 /* Index of the first byte of b[i..end) that differs from the pattern, or
  * end. */
 FZ_UNINSTRUMENTED_INLINE size_t bytes_differ(const unsigned char *b, size_t i, size_t end, uint64_t expect)
@@ -90,14 +212,13 @@ FZ_UNINSTRUMENTED_INLINE size_t first_mismatch(const void *p, size_t n, size_t p
 {
 	const unsigned char *b = p;
 	bool blocks = BY_BLOCKS(p, page);
-	fz_v2 e = {expect, expect};
-	for (size_t off = 0; off < n; off += page) {
-		size_t end = MIN(n, off + page), i = off;
+	size_t step = STRETCH(page, n, seen);
+	for (size_t off = 0; off < n; off += step) {
+		size_t end = MIN(n, off + step), i = off;
 		if (seen)
 			SEEN_READ(b + off);
 		if (blocks)
-			while (i + BLOCK <= end && !block_differs(b + i, e))
-				i += BLOCK; /* the byte loop finds the byte in block i */
+			i = SAME_BLOCKS(b, i, end, expect); /* the byte loop finds the byte in a block */
 		i = bytes_differ(b, i, end, expect);
 		if (i < end)
 			return i;
@@ -119,13 +240,12 @@ FZ_UNINSTRUMENTED void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t wor
 {
 	unsigned char *b = p;
 	bool blocks = BY_BLOCKS(p, page);
-	fz_v2 w = {word, word};
-	for (size_t off = 0; off < n; off += page) {
-		size_t end = MIN(n, off + page), i = off;
+	size_t step = STRETCH(page, n, true);
+	for (size_t off = 0; off < n; off += step) {
+		size_t end = MIN(n, off + step), i = off;
 		SEEN_WRITE(b + off);
 		if (blocks)
-			for (; i + BLOCK <= end; i += BLOCK)
-				block_store(b + i, w);
+			i = STORE_BLOCKS(b, i, end, word);
 		for (; i < end; i++)
 			b[i] = BYTE_OF(word, i);
 	}
@@ -135,13 +255,12 @@ FZ_UNINSTRUMENTED size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_
 {
 	unsigned char *b = p;
 	bool blocks = BY_BLOCKS(p, page);
-	fz_v2 e = {expect, expect}, w = {word, word};
-	for (size_t off = 0; off < n; off += page) {
-		size_t end = MIN(n, off + page), i = off;
+	size_t step = STRETCH(page, n, true);
+	for (size_t off = 0; off < n; off += step) {
+		size_t end = MIN(n, off + step), i = off;
 		SEEN_WRITE(b + off);
 		if (blocks)
-			for (; i + BLOCK <= end && !block_differs(b + i, e); i += BLOCK)
-				block_store(b + i, w);
+			i = REPLACE_BLOCKS(b, i, end, expect, word);
 		/* Then word by word (i % 8 == 0: pages are a multiple of 8), so
 		 * a mismatch leaves its whole word untouched, then bytes. */
 		for (; i + 8 <= end; i += 8) {
