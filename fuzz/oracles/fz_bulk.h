@@ -31,18 +31,8 @@
 #ifndef FZ_BULK_H
 #define FZ_BULK_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* The passes take 64 bytes a step, as 32-byte vectors on x86-64 CPUs with
- * AVX2 (chosen at start-up) and as 16-byte vectors elsewhere; both give
- * the same results.  fz_bulk_use_wide(false) forces the 16-byte path and
- * (true) the 32-byte one where the CPU has it; it returns whether the wide
- * path was in use before.  For tests that compare the two; no pass may be
- * running. */
-bool fz_bulk_wide_available(void);
-bool fz_bulk_use_wide(bool on);
 
 /* Index of the first byte of p[0..n) that differs from pattern `expect`,
  * or n. */

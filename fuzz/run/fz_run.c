@@ -38,11 +38,6 @@ int fz_current_tid(const struct fz_runner *r)
 	return r->hooks_on ? r->sched.current : -1;
 }
 
-bool fz_runner_unwinding(const struct fz_runner *r)
-{
-	return __atomic_load_n(&r->unwinding, __ATOMIC_RELAXED) != 0;
-}
-
 void fz_runner_unwind(struct fz_runner *r, int tid)
 {
 	__atomic_store_n(&r->unwinding, 1, __ATOMIC_RELAXED);

@@ -72,7 +72,12 @@ void fz_runner_point(struct fz_runner *r, unsigned kind, uintptr_t obj);
  * installed, after which the caller must unwind (fz_runner_unwind). */
 void fz_runner_fail(struct fz_runner *r, int tid, const struct fz_verdict *v, const char *extra);
 __attribute__((noreturn)) void fz_runner_unwind(struct fz_runner *r, int tid);
-bool fz_runner_unwinding(const struct fz_runner *r);
+/* Inline (always: blind callers must not get an instrumented copy); asked
+ * at every scheduling point and operation. */
+static inline __attribute__((always_inline)) bool fz_runner_unwinding(const struct fz_runner *r)
+{
+	return __atomic_load_n(&r->unwinding, __ATOMIC_RELAXED) != 0;
+}
 void fz_runner_trace(struct fz_runner *r, int tid, const struct fz_event *ev);
 
 #endif
