@@ -454,28 +454,28 @@ static void test_span_in_arenas(void)
 		return;
 	uintptr_t ap = ph_arena_pages(g);
 	CHECK(ph_heap_grow(h, 512, 0)); /* arena slot 0 */
-	CHECK(fz_span_in_arenas(h, NULL, pg(0), ap, 1, &v));
-	CHECK(!fz_span_in_arenas(h, NULL, pg(ap - 1), 2, 2, &v));
+	CHECK(fz_span_in_arenas(h, g, NULL, pg(0), ap, 1, &v));
+	CHECK(!fz_span_in_arenas(h, g, NULL, pg(ap - 1), 2, 2, &v));
 	CHECK_MSG(strstr(v.msg, "allocation #2 at A0:2047+2 reaches arena slot 1, which does not exist") != NULL,
 		  "message: %s", v.msg);
-	CHECK(!fz_span_in_arenas(h, NULL, g->heap_vbase - ph_page_size(g), 1, 3, &v)); /* below the first slot */
-	CHECK(!fz_span_in_arenas(h, NULL, pg(ap * g->max_arenas), 1, 4, &v)); /* past the last */
+	CHECK(!fz_span_in_arenas(h, g, NULL, g->heap_vbase - ph_page_size(g), 1, 3, &v)); /* below the first slot */
+	CHECK(!fz_span_in_arenas(h, g, NULL, pg(ap * g->max_arenas), 1, 4, &v)); /* past the last */
 	ph_heap_reset_keep_memory(h);
-	CHECK(!fz_span_in_arenas(h, NULL, pg(0), 1, 5, &v)); /* forgotten */
+	CHECK(!fz_span_in_arenas(h, g, NULL, pg(0), 1, 5, &v)); /* forgotten */
 	CHECK(ph_heap_grow(h, 512, 1));                  /* slot 1 this time */
-	CHECK(!fz_span_in_arenas(h, NULL, pg(0), 1, 6, &v) && fz_span_in_arenas(h, NULL, pg(ap), 1, 7, &v));
+	CHECK(!fz_span_in_arenas(h, g, NULL, pg(0), 1, 6, &v) && fz_span_in_arenas(h, g, NULL, pg(ap), 1, 7, &v));
 
 	/* The cache of slots seen: filled by a check that passes, trusted
 	 * after (so its owner clears it with the heap), never filled by one
 	 * that fails. */
 	uint64_t seen[FZ_ARENA_SEEN_WORDS] = {0};
-	CHECK(!fz_span_in_arenas(h, seen, pg(0), 1, 8, &v) && seen[0] == 0);
-	CHECK(fz_span_in_arenas(h, seen, pg(ap), 1, 9, &v) && seen[0] == 2);
+	CHECK(!fz_span_in_arenas(h, g, seen, pg(0), 1, 8, &v) && seen[0] == 0);
+	CHECK(fz_span_in_arenas(h, g, seen, pg(ap), 1, 9, &v) && seen[0] == 2);
 	ph_heap_reset_keep_memory(h); /* slot 1 forgotten too */
-	CHECK(fz_span_in_arenas(h, seen, pg(ap), 1, 10, &v));   /* the stale cache answers */
+	CHECK(fz_span_in_arenas(h, g, seen, pg(ap), 1, 10, &v));   /* the stale cache answers */
 	memset(seen, 0, sizeof seen);
-	CHECK(!fz_span_in_arenas(h, seen, pg(ap), 1, 11, &v)); /* cleared: looked up again */
-	CHECK(!fz_span_in_arenas(h, seen, pg(ap * g->max_arenas), 1, 12, &v) && seen[0] == 0);
+	CHECK(!fz_span_in_arenas(h, g, seen, pg(ap), 1, 11, &v)); /* cleared: looked up again */
+	CHECK(!fz_span_in_arenas(h, g, seen, pg(ap * g->max_arenas), 1, 12, &v) && seen[0] == 0);
 	ph_heap_destroy(h);
 }
 

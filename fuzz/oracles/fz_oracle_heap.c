@@ -125,10 +125,9 @@ bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const
 	return true;
 }
 
-bool fz_span_in_arenas(const ph_heap *h, uint64_t *seen, uintptr_t base, uintptr_t npages, uint32_t id,
-		       struct fz_verdict *v)
+bool fz_span_in_arenas(const ph_heap *h, const ph_geom *g, uint64_t *seen, uintptr_t base, uintptr_t npages,
+		       uint32_t id, struct fz_verdict *v)
 {
-	const ph_geom *g = ph_heap_geom(h);
 	char at[32];
 	uintptr_t first = ph_arena_index(g, base);
 	uintptr_t last = ph_arena_index(g, base + (npages << g->page_shift) - 1);

@@ -27,16 +27,7 @@ FZ_HARNESS_CODE_BEGIN
 
 struct fz_runner *fz_active_runner;
 
-static __thread int freerun_tid = -1;
-
-int fz_current_tid(const struct fz_runner *r)
-{
-	if (r->cfg.freerun)
-		return freerun_tid;
-	if (r->cfg.sequential)
-		return r->hooks_on ? r->seq_tid : -1;
-	return r->hooks_on ? r->sched.current : -1;
-}
+__thread int fz_freerun_tid = -1;
 
 void fz_runner_unwind(struct fz_runner *r, int tid)
 {
@@ -190,7 +181,7 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 	void *p = mem_of(r, s.base);
 	/* Forgotten arenas stay mapped between inputs: a span reaching one
 	 * would not fault, so it is checked. */
-	if (!fz_span_in_arenas(r->heap, r->arenas_seen, s.base, op->n, t->pending_id, &v) ||
+	if (!fz_span_in_arenas(r->heap, g, r->arenas_seen, s.base, op->n, t->pending_id, &v) ||
 	    !fz_shadow_hand_out(&r->shadow, s.base, op->n, t->pending_id, g, &v))
 		fail_here(r, t, &v);
 	if (!fz_fill_allocation(g, &r->shadow, s.base, p, op->n, t->pending_id, !s.needzero || op->zero, op->zero,
@@ -384,7 +375,7 @@ static int freerun_body(int tid, void *arg)
 {
 	struct fz_runner *r = arg;
 	struct fz_tctx *t = &r->t[tid];
-	freerun_tid = tid;
+	fz_freerun_tid = tid;
 	/* Start together.  Relaxed on purpose: no happens-before among the
 	 * threads, so TSan judges their accesses on their own. */
 	__atomic_fetch_add(&r->arrived, 1, __ATOMIC_RELAXED);
@@ -392,7 +383,7 @@ static int freerun_body(int tid, void *arg)
 		__builtin_ia32_pause();
 	if (setjmp(t->unwind) == 0)
 		run_program(r, t);
-	freerun_tid = -1;
+	fz_freerun_tid = -1;
 	return -1;
 }
 

@@ -46,7 +46,8 @@ struct fz_runner {
 
 	bool hooks_on;        /* schedule threads are running */
 	int seq_tid;          /* sequential mode: the program being run */
-	uint32_t unwinding;   /* relaxed atomic: abandon the input */
+	uint32_t unwinding;   /* abandon the input: set atomically; read atomically
+			       * when free-running (fz_runner_unwinding) */
 	uint32_t failing;     /* relaxed atomic: a failure is being reported;
 			       * only the thread that set it reports (and dies) */
 	uint32_t arrived;     /* relaxed atomic: free-running start barrier */
@@ -63,8 +64,20 @@ struct fz_runner {
  * before the threads start, cleared after they finish). */
 extern struct fz_runner *fz_active_runner;
 
-/* The schedule thread running the calling code; -1 on the main thread. */
-int fz_current_tid(const struct fz_runner *r);
+/* A free-running thread's schedule thread number; -1 elsewhere. */
+extern __thread int fz_freerun_tid;
+
+/* The schedule thread running the calling code; -1 on the main thread.
+ * Inline (always: blind callers must not get an instrumented copy): asked
+ * at every note. */
+static inline __attribute__((always_inline)) int fz_current_tid(const struct fz_runner *r)
+{
+	if (r->cfg.freerun)
+		return fz_freerun_tid;
+	if (r->cfg.sequential)
+		return r->hooks_on ? r->seq_tid : -1;
+	return r->hooks_on ? r->sched.current : -1;
+}
 /* A scheduling point of the harness (kind FZ_PT_OP, obj = the number of
  * the operation about to start) or of the allocator (enum ph_point). */
 void fz_runner_point(struct fz_runner *r, unsigned kind, uintptr_t obj);
@@ -76,7 +89,12 @@ __attribute__((noreturn)) void fz_runner_unwind(struct fz_runner *r, int tid);
  * at every scheduling point and operation. */
 static inline __attribute__((always_inline)) bool fz_runner_unwinding(const struct fz_runner *r)
 {
-	return __atomic_load_n(&r->unwinding, __ATOMIC_RELAXED) != 0;
+	/* Free-running threads set it at once; a controlled schedule runs one
+	 * thread at a time, and the harness reads its own state plainly then
+	 * (TSan would still instrument an atomic in blind code). */
+	if (r->cfg.freerun)
+		return __atomic_load_n(&r->unwinding, __ATOMIC_RELAXED) != 0;
+	return *(const volatile uint32_t *)&r->unwinding != 0;
 }
 void fz_runner_trace(struct fz_runner *r, int tid, const struct fz_event *ev);
 
