@@ -62,8 +62,8 @@ bool fz_fail_verdict(struct fz_verdict *v, const char *oracle, const char *fmt, 
  * When `concurrent` (free-running threads, stress workers; the default)
  * every field is accessed with relaxed atomics, so threads may update it at
  * the same time without creating happens-before edges.  Otherwise (a
- * controlled schedule: one thread at a time) per-page states are read and
- * written in plain, uninstrumented loops, like the harness's other
+ * controlled schedule: one thread at a time) per-page states, bitmap words
+ * and `touched` are read and written plainly, like the harness's other
  * bookkeeping.  Invariants at rest: live and written are subsets of used;
  * used bits, and non-NEVER states, lie only in words below `touched`.
  */
