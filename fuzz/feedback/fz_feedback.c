@@ -14,12 +14,14 @@
  *                   packed in one word, 0 when it decides nothing
  *   flying          one bit per thread whose flight word is non-zero, so
  *                   the in-flight counts look only at deciding threads
- * Everything another thread reads is accessed with relaxed atomics; the
- * rest of th[t] belongs to thread t.  Invariant: a thread's flight word is
- * non-zero, and its bit in flying set, exactly between its DECIDE_BEGIN and
- * DECIDE_END notes (or the end of the input, when it unwinds mid-decision).
- * Thread t alone sets and clears its bit (an atomic or/and: free-running
- * threads change their bits at once).
+ * Everything another thread reads is accessed with relaxed atomics among
+ * free-running threads, plainly under a controlled schedule (one thread at
+ * a time: LD/ST); the rest of th[t] belongs to thread t.  Invariant: a
+ * thread's flight word is non-zero, and its bit in flying set, exactly
+ * between its DECIDE_BEGIN and DECIDE_END notes (or the end of the input,
+ * when it unwinds mid-decision).  Thread t alone sets and clears its bit
+ * (an atomic or/and when free-running: those threads change their bits at
+ * once).
  */
 #include "fz_feedback.h"
 
@@ -101,8 +103,17 @@ struct fz_feedback {
 
 _Static_assert(FZ_MAX_THREADS <= 32, "flying holds one bit per thread");
 
-#define LD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
-#define ST(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+/* Relaxed atomics among free-running threads; plain when one thread runs
+ * at a time (ThreadSanitizer instruments atomics even in this blind code,
+ * a runtime call each).  Every user has fb in scope. */
+#define LD(p) (fb->freerun ? __atomic_load_n((p), __ATOMIC_RELAXED) : *(p))
+#define ST(p, v)                                                  \
+	do {                                                      \
+		if (fb->freerun)                                  \
+			__atomic_store_n((p), (v), __ATOMIC_RELAXED); \
+		else                                              \
+			*(p) = (v);                               \
+	} while (0)
 
 struct fz_feedback *fz_feedback_new(const ph_geom *g, bool to_libfuzzer, bool freerun)
 {
@@ -349,7 +360,10 @@ static void decide_begin(struct fz_feedback *fb, int tid, const struct ph_note *
 	me->cas_failed = false;
 	ST(&me->begin, now);
 	ST(&me->flight, f);
-	__atomic_fetch_or(&fb->in.flying, 1u << tid, __ATOMIC_RELAXED);
+	if (fb->freerun)
+		__atomic_fetch_or(&fb->in.flying, 1u << tid, __ATOMIC_RELAXED);
+	else
+		fb->in.flying |= 1u << tid;
 	struct others o = others_in(fb, tid, fl_first(f), false);
 	hit(fb, fz_fb_key(FZ_FB_BEGIN, cap3(o.n), o.overlap, o.above, o.below));
 }
@@ -422,7 +436,10 @@ static void decide_end(struct fz_feedback *fb, int tid, const struct ph_note *n)
 		ST(&fb->in.last_end[slot], 1ull << 63 | (uint64_t)tid << 32 | fl_off(f));
 	}
 	hit(fb, fz_fb_key(FZ_FB_END, n->ok, cap3(me->total), ord, same));
-	__atomic_fetch_and(&fb->in.flying, ~(1u << tid), __ATOMIC_RELAXED);
+	if (fb->freerun)
+		__atomic_fetch_and(&fb->in.flying, ~(1u << tid), __ATOMIC_RELAXED);
+	else
+		fb->in.flying &= ~(1u << tid);
 	ST(&me->flight, 0);
 }
 
