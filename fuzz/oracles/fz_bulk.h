@@ -49,9 +49,9 @@ void fz_bulk_fill(void *p, size_t n, size_t page, uint64_t word);
  * bytes before its 8-byte word (counted from p) hold `word`, it and the
  * rest are untouched.  page is a multiple of 8. */
 size_t fz_bulk_replace(void *p, size_t n, size_t page, uint64_t expect, uint64_t word);
-/* Clears p[0..n), unseen by ThreadSanitizer (other sanitizers see a
- * memset): for the harness's clean-up between inputs, when no schedule
- * thread runs and there is no race to find. */
+/* Clears p[0..n), unseen by ThreadSanitizer, AddressSanitizer and UBSan
+ * (MemorySanitizer sees the stores): for clearing when no schedule thread
+ * runs and there is no race to find. */
 void fz_bulk_zero(void *p, size_t n);
 /* The same, announcing a write per page: for clearing on a schedule
  * thread (the allocator's zeroing of a span, through ph_hook_zero). */
