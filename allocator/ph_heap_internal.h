@@ -1,7 +1,7 @@
 /*
  * ph_heap_internal.h - the heap's fields, shared by the files that
- * implement it (ph_mheap.c, ph_arena.c, ph_zeroing.c).  Nothing outside
- * allocator/ includes this.
+ * implement it (ph_mheap.c, ph_arena.c, ph_zeroing.c, ph_verify.c).
+ * Nothing outside allocator/ includes this.
  */
 #ifndef PH_HEAP_INTERNAL_H
 #define PH_HEAP_INTERNAL_H
