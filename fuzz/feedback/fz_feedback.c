@@ -103,17 +103,10 @@ struct fz_feedback {
 
 _Static_assert(FZ_MAX_THREADS <= 32, "flying holds one bit per thread");
 
-/* Relaxed atomics among free-running threads; plain when one thread runs
- * at a time (ThreadSanitizer instruments atomics even in this blind code,
- * a runtime call each).  Every user has fb in scope. */
-#define LD(p) (fb->freerun ? __atomic_load_n((p), __ATOMIC_RELAXED) : *(p))
-#define ST(p, v)                                                  \
-	do {                                                      \
-		if (fb->freerun)                                  \
-			__atomic_store_n((p), (v), __ATOMIC_RELAXED); \
-		else                                              \
-			*(p) = (v);                               \
-	} while (0)
+/* Shared words (FZ_SHARED_*, fz_sanitizer.h): atomic only among
+ * free-running threads.  Every user has fb in scope. */
+#define LD(p) FZ_SHARED_LOAD(fb->freerun, p)
+#define ST(p, v) FZ_SHARED_STORE(fb->freerun, p, v)
 
 struct fz_feedback *fz_feedback_new(const ph_geom *g, bool to_libfuzzer, bool freerun)
 {
@@ -360,10 +353,7 @@ static void decide_begin(struct fz_feedback *fb, int tid, const struct ph_note *
 	me->cas_failed = false;
 	ST(&me->begin, now);
 	ST(&me->flight, f);
-	if (fb->freerun)
-		__atomic_fetch_or(&fb->in.flying, 1u << tid, __ATOMIC_RELAXED);
-	else
-		fb->in.flying |= 1u << tid;
+	FZ_SHARED_OR(fb->freerun, &fb->in.flying, 1u << tid);
 	struct others o = others_in(fb, tid, fl_first(f), false);
 	hit(fb, fz_fb_key(FZ_FB_BEGIN, cap3(o.n), o.overlap, o.above, o.below));
 }
@@ -436,10 +426,7 @@ static void decide_end(struct fz_feedback *fb, int tid, const struct ph_note *n)
 		ST(&fb->in.last_end[slot], 1ull << 63 | (uint64_t)tid << 32 | fl_off(f));
 	}
 	hit(fb, fz_fb_key(FZ_FB_END, n->ok, cap3(me->total), ord, same));
-	if (fb->freerun)
-		__atomic_fetch_and(&fb->in.flying, ~(1u << tid), __ATOMIC_RELAXED);
-	else
-		fb->in.flying &= ~(1u << tid);
+	FZ_SHARED_AND(fb->freerun, &fb->in.flying, ~(1u << tid));
 	ST(&me->flight, 0);
 }
 

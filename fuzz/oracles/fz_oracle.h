@@ -224,13 +224,14 @@ struct fz_live {
 bool fz_heap_accounting(ph_heap *h, const struct fz_shadow *s, const ph_p *const *ps, unsigned nps,
 			struct fz_verdict *v);
 /* O1: every page of a span handed out lies in an arena that exists (the
- * arena index is read atomically: any time); g is the heap's geometry.  seen (NULL: none) caches the
- * arena slots found published since the heap's last reset, one bit per
- * slot, FZ_ARENA_SEEN_WORDS words: an arena, once published, stays so until
- * the reset, so a slot seen is not looked up again (two acquire loads,
- * which ThreadSanitizer makes cost a vector-clock merge each).  The caller
- * clears it whenever it resets the heap.  Its words are relaxed atomics
- * (free-running threads hand out at once). */
+ * arena index is read atomically: any time); g is the heap's geometry.
+ * seen (NULL: none) caches the arena slots found published since the
+ * heap's last reset, one bit per slot, FZ_ARENA_SEEN_WORDS words: an arena,
+ * once published, stays so until the reset, so a slot seen is not looked
+ * up again (two acquire loads, which ThreadSanitizer makes cost a
+ * vector-clock merge each).  The caller clears it whenever it resets the
+ * heap.  Its words are relaxed atomics (free-running threads hand out at
+ * once). */
 #define FZ_ARENA_SEEN_WORDS (PH_MAX_ARENAS / 64)
 bool fz_span_in_arenas(const ph_heap *h, const ph_geom *g, uint64_t *seen, uintptr_t base, uintptr_t npages,
 		       uint32_t id, struct fz_verdict *v);

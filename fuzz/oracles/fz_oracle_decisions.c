@@ -94,10 +94,7 @@ void fz_claim_freed(struct fz_decisions *d, uint32_t id)
  * even in harness code it otherwise leaves alone (fz_sanitizer.h). */
 static void count(const struct fz_decisions *d, uint64_t *c)
 {
-	if (d->exact)
-		(*c)++;
-	else
-		__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+	FZ_SHARED_BUMP(!d->exact, c);
 }
 
 static void raise_max_end(struct fz_decisions *d, unsigned slot, uintptr_t lim)

@@ -16,7 +16,7 @@
  * runs at a time and never between two pages of one hand-out, so the
  * per-page loops are plain and uninstrumented (under ThreadSanitizer a
  * relaxed atomic per page cost more than the memory oracles' passes), and
- * so are the bitmap words' and `touched`'s (word_load/word_or/word_and).
+ * so are the bitmap words' and `touched`'s (FZ_SHARED_*, fz_sanitizer.h).
  * The reset and the at-rest readers run while no thread does.
  */
 #include <string.h>
@@ -81,30 +81,6 @@ void fz_shadow_reset(struct fz_shadow *s)
 	clear_used(s->state, s->used, s->live, s->written, s->npages, s->touched);
 	FZ_UNTRACKED_END();
 	s->touched = 0;
-}
-
-/* A bitmap word's accesses: relaxed atomics among free-running threads,
- * plain when one thread runs at a time (ThreadSanitizer instruments an
- * atomic even in blind code, at a runtime call each). */
-static uint64_t word_load(const struct fz_shadow *s, const uint64_t *w)
-{
-	return s->concurrent ? __atomic_load_n(w, __ATOMIC_RELAXED) : *w;
-}
-
-static void word_or(const struct fz_shadow *s, uint64_t *w, uint64_t bits)
-{
-	if (s->concurrent)
-		__atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
-	else
-		*w |= bits;
-}
-
-static void word_and(const struct fz_shadow *s, uint64_t *w, uint64_t bits)
-{
-	if (s->concurrent)
-		__atomic_fetch_and(w, bits, __ATOMIC_RELAXED);
-	else
-		*w &= bits;
 }
 
 static size_t index_of(const struct fz_shadow *s, uintptr_t addr)
@@ -182,7 +158,7 @@ bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, u
 	 * state changed below is covered by a used bit, which the reset needs. */
 	note_touched(s, (first + npages + 63) / 64);
 	for (size_t w = first / 64; w * 64 < first + npages; w++)
-		word_or(s, &s->used[w], mask_in_word(w, first, npages));
+		FZ_SHARED_OR(s->concurrent, &s->used[w], mask_in_word(w, first, npages));
 	size_t i = s->concurrent ? claim_atomic(s->state + first, npages, id + 2)
 				 : claim_plain(s->state + first, npages, id + 2);
 	if (i < npages)
@@ -190,7 +166,7 @@ bool fz_shadow_hand_out(struct fz_shadow *s, uintptr_t base, uintptr_t npages, u
 				       fz_where(g, base + (i << g->page_shift), at, sizeof at), id,
 				       __atomic_load_n(&s->state[first + i], __ATOMIC_RELAXED) - 2);
 	for (size_t w = first / 64; w * 64 < first + npages; w++)
-		word_or(s, &s->live[w], mask_in_word(w, first, npages));
+		FZ_SHARED_OR(s->concurrent, &s->live[w], mask_in_word(w, first, npages));
 	return true;
 }
 
@@ -211,7 +187,7 @@ void fz_shadow_release(struct fz_shadow *s, uintptr_t base, uintptr_t npages)
 		store_plain(s->state + first, n, FZ_PAGE_FREED);
 	}
 	for (size_t w = first / 64; w * 64 < first + n; w++)
-		word_and(s, &s->live[w], ~mask_in_word(w, first, n));
+		FZ_SHARED_AND(s->concurrent, &s->live[w], ~mask_in_word(w, first, n));
 }
 
 bool fz_shadow_any_used(const struct fz_shadow *s, uintptr_t base, uintptr_t npages)
@@ -219,7 +195,7 @@ bool fz_shadow_any_used(const struct fz_shadow *s, uintptr_t base, uintptr_t npa
 	size_t first = index_of(s, base);
 	size_t n = clip(s, first, npages);
 	for (size_t w = first / 64; w * 64 < first + n; w++)
-		if (word_load(s, &s->used[w]) & mask_in_word(w, first, n))
+		if (FZ_SHARED_LOAD(s->concurrent, &s->used[w]) & mask_in_word(w, first, n))
 			return true;
 	return false;
 }
@@ -230,7 +206,7 @@ uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintp
 	size_t n = clip(s, first, npages);
 	uintptr_t used = 0;
 	for (size_t w = first / 64; w * 64 < first + n; w++)
-		used += (uintptr_t)__builtin_popcountll(word_load(s, &s->used[w]) &
+		used += (uintptr_t)__builtin_popcountll(FZ_SHARED_LOAD(s->concurrent, &s->used[w]) &
 							mask_in_word(w, first, n));
 	return n - used;
 }
@@ -243,7 +219,7 @@ void fz_shadow_for_each_written_run(const struct fz_shadow *s, uintptr_t base, u
 	size_t run = first, end = first + n;
 	bool run_written = false;
 	for (size_t w = first / 64; w * 64 < end; w++) {
-		uint64_t bits = word_load(s, &s->written[w]);
+		uint64_t bits = FZ_SHARED_LOAD(s->concurrent, &s->written[w]);
 		size_t lo = w * 64 > first ? w * 64 : first, hi = (w + 1) * 64 < end ? (w + 1) * 64 : end;
 		for (size_t i = lo; i < hi;) {
 			bool wr = (bits >> (i % 64)) & 1;
@@ -269,7 +245,7 @@ void fz_shadow_mark_written(struct fz_shadow *s, uintptr_t base, uintptr_t npage
 	size_t first = index_of(s, base);
 	size_t n = clip(s, first, npages);
 	for (size_t w = first / 64; w * 64 < first + n; w++)
-		word_or(s, &s->written[w], mask_in_word(w, first, n));
+		FZ_SHARED_OR(s->concurrent, &s->written[w], mask_in_word(w, first, n));
 }
 
 long fz_shadow_owner(const struct fz_shadow *s, uintptr_t addr)

@@ -152,16 +152,9 @@ static void fail_here(struct fz_runner *r, struct fz_tctx *t, const struct fz_ve
 	fz_runner_unwind(r, t->tid);
 }
 
-/* Counters free-running threads bump at once (atomically then; plainly
- * when one thread runs at a time, as TSan instruments atomics even here). */
-static uint64_t bump64(const struct fz_runner *r, uint64_t *c)
-{
-	return r->cfg.freerun ? __atomic_fetch_add(c, 1, __ATOMIC_RELAXED) : (*c)++;
-}
-
 static uint32_t new_alloc_id(struct fz_runner *r)
 {
-	return r->cfg.freerun ? __atomic_fetch_add(&r->next_id, 1, __ATOMIC_RELAXED) : r->next_id++;
+	return FZ_SHARED_BUMP(r->cfg.freerun, &r->next_id);
 }
 
 /* The memory of heap address addr (ph_heap_ptr's fixed linear mapping,
@@ -181,7 +174,7 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 
 	ph_span s = ph_alloc_span(r->heap, &t->p, op->n, op->zero);
 	if (s.base == 0) {
-		bump64(r, &r->out.ooms);
+		FZ_SHARED_BUMP(r->cfg.freerun, &r->out.ooms);
 		trace_op(r, t, &(struct fz_event){.kind = FZ_EV_RESULT, .sub = FZ_OP_ALLOC, .flags = FZ_RES_OOM});
 		return;
 	}
@@ -195,7 +188,7 @@ static void op_alloc(struct fz_runner *r, struct fz_tctx *t, const struct fz_op 
 				&v))
 		fail_here(r, t, &v);
 	t->live[t->nlive++] = (struct fz_live){s.base, op->n, t->pending_id, 0};
-	bump64(r, &r->out.allocs);
+	FZ_SHARED_BUMP(r->cfg.freerun, &r->out.allocs);
 	trace_op(r, t, &(struct fz_event){.kind = FZ_EV_RESULT, .sub = FZ_OP_ALLOC, .id = t->pending_id,
 					  .base = s.base, .npages = op->n,
 					  .flags = s.needzero ? FZ_RES_NEEDZERO : 0});

@@ -9,6 +9,7 @@
 
 #include "fz_feedback.h"
 #include "fz_run.h"
+#include "fz_sanitizer.h"
 #include "fz_sched.h"
 #include "fz_trace.h"
 #include "ph_heap.h"
@@ -89,12 +90,7 @@ __attribute__((noreturn)) void fz_runner_unwind(struct fz_runner *r, int tid);
  * at every scheduling point and operation. */
 static inline __attribute__((always_inline)) bool fz_runner_unwinding(const struct fz_runner *r)
 {
-	/* Free-running threads set it at once; a controlled schedule runs one
-	 * thread at a time, and the harness reads its own state plainly then
-	 * (TSan would still instrument an atomic in blind code). */
-	if (r->cfg.freerun)
-		return __atomic_load_n(&r->unwinding, __ATOMIC_RELAXED) != 0;
-	return *(const volatile uint32_t *)&r->unwinding != 0;
+	return FZ_SHARED_LOAD(r->cfg.freerun, &r->unwinding) != 0;
 }
 void fz_runner_trace(struct fz_runner *r, int tid, const struct fz_event *ev);
 

@@ -136,6 +136,50 @@ void AnnotateBenignRaceSized(const char *file, int line, const volatile void *me
 #endif
 
 /*
+ * FZ_SHARED_*: the harness's bookkeeping that schedule threads share.
+ * Free-running threads really run at once, so their accesses are relaxed
+ * atomics (no happens-before edge, as everywhere in the harness); under a
+ * controlled schedule one thread runs at a time and the accesses are
+ * plain, because ThreadSanitizer instruments an atomic even in blind code
+ * (a runtime call each).  `atomic` says which; p is evaluated once.
+ */
+#define FZ_SHARED_LOAD(atomic, p)                                                   \
+	({                                                                          \
+		__typeof__(p) p_ = (p);                                              \
+		(atomic) ? __atomic_load_n(p_, __ATOMIC_RELAXED) : *p_;              \
+	})
+#define FZ_SHARED_STORE(atomic, p, v)                                               \
+	do {                                                                        \
+		__typeof__(p) p_ = (p);                                              \
+		if (atomic)                                                          \
+			__atomic_store_n(p_, (v), __ATOMIC_RELAXED);                 \
+		else                                                                 \
+			*p_ = (v);                                                   \
+	} while (0)
+/* Adds 1; the value before. */
+#define FZ_SHARED_BUMP(atomic, p)                                                   \
+	({                                                                          \
+		__typeof__(p) p_ = (p);                                              \
+		(atomic) ? __atomic_fetch_add(p_, 1, __ATOMIC_RELAXED) : (*p_)++;    \
+	})
+#define FZ_SHARED_OR(atomic, p, bits)                                               \
+	do {                                                                        \
+		__typeof__(p) p_ = (p);                                              \
+		if (atomic)                                                          \
+			__atomic_fetch_or(p_, (bits), __ATOMIC_RELAXED);             \
+		else                                                                 \
+			*p_ |= (bits);                                               \
+	} while (0)
+#define FZ_SHARED_AND(atomic, p, bits)                                              \
+	do {                                                                        \
+		__typeof__(p) p_ = (p);                                              \
+		if (atomic)                                                          \
+			__atomic_fetch_and(p_, (bits), __ATOMIC_RELAXED);            \
+		else                                                                 \
+			*p_ &= (bits);                                               \
+	} while (0)
+
+/*
  * libFuzzer's coverage counters are bumped with plain stores by whichever
  * schedule thread runs; since the hand-off deliberately creates no
  * happens-before edge, TSan (which in clang 14 instruments those stores)
