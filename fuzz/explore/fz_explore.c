@@ -88,6 +88,7 @@ void fz_explore_free(struct fz_explorer *x)
 {
 	if (x == NULL)
 		return;
+	fz_explore_classes_free(x);
 	fz_runner_free(x->r);
 	free(x->node);
 	free(x->calls);
@@ -161,11 +162,11 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 		ev.flags |= FZ_XEV_ENDS;
 		x->run.open = false;
 		x->run.nsteps = i + 1;
+		if ((i + 1 < x->keep || i < x->planned) && !fz_xevent_same(&ev, &n->ev) && x->run.error[0] == '\0')
+			snprintf(x->run.error, sizeof x->run.error, "the input ended inside step %zu only this time", i);
 		if (i + 1 >= x->keep) {
 			n->ev = ev;
 			n->tried[ev.thread] = ev;
-		} else if (!fz_xevent_same(&ev, &n->ev) && x->run.error[0] == '\0') {
-			snprintf(x->run.error, sizeof x->run.error, "the input ended inside step %zu only this time", i);
 		}
 	}
 	res->executions++;
@@ -203,7 +204,8 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 	else if (x->run.bound_abandoned)
 		res->bound_blocked++;
 	uint64_t cls = 0;
-	if (!fz_explore_analyse(x, x->o.por != FZ_POR_NONE, &cls)) {
+	bool dpor = x->o.por == FZ_POR_DPOR || x->o.por == FZ_POR_DPOR_CUT;
+	if (!fz_explore_analyse(x, dpor, &cls)) {
 		res->stop = FZ_EXPLORE_ERROR;
 		snprintf(res->error, sizeof res->error, "out of memory analysing execution %llu",
 			 (unsigned long long)res->executions);
@@ -211,6 +213,8 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 	}
 	if (complete) {
 		res->complete++;
+		if (x->o.por == FZ_POR_NONE)
+			res->interleavings++;
 		uint64_t state = x->run.terminal ? x->run.state : fz_explore_state_hash(x);
 		bool oom = false;
 		if (fz_hashset_add(&x->states_seen, state, &oom))
@@ -224,6 +228,27 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 		}
 	}
 	return true;
+}
+
+bool fz_explore_one_run(struct fz_explorer *x)
+{
+	begin_run(x);
+	struct fz_outcome out;
+	fz_runner_run(x->r, x->pr, &x->prog, &out);
+	return end_run(x, &out);
+}
+
+bool fz_explore_capped(struct fz_explorer *x, double t0)
+{
+	if (x->o.max_executions != 0 && x->res.executions >= x->o.max_executions) {
+		x->res.stop = FZ_EXPLORE_CAP;
+		return true;
+	}
+	if (x->o.seconds > 0 && now_seconds() - t0 >= x->o.seconds) {
+		x->res.stop = FZ_EXPLORE_TIME;
+		return true;
+	}
+	return false;
 }
 
 /* Sets up the next branch: the deepest node with one left; false if none. */
@@ -268,31 +293,27 @@ void fz_explore_run(struct fz_explorer *x, const struct fz_profile *pr, const st
 	memset(&x->res, 0, sizeof x->res);
 	x->res.prefix_decisions = x->prog.ndecisions;
 	x->keep = 0;
+	x->planned = 0;
 	x->oom = false;
 	fz_hashset_clear(&x->states_seen);
 	fz_hashset_clear(&x->classes_seen);
 	x->states.n = x->classes.n = 0;
 
 	double t0 = now_seconds();
-	for (;;) {
-		begin_run(x);
-		struct fz_outcome out;
-		fz_runner_run(x->r, pr, &x->prog, &out);
-		if (!end_run(x, &out))
-			break;
-		if (!next_branch(x)) {
-			x->res.stop = FZ_EXPLORE_DONE;
-			break;
-		}
-		if (x->o.max_executions != 0 && x->res.executions >= x->o.max_executions) {
-			x->res.stop = FZ_EXPLORE_CAP;
-			x->res.pending = pending_branches(x);
-			break;
-		}
-		if (x->o.seconds > 0 && now_seconds() - t0 >= x->o.seconds) {
-			x->res.stop = FZ_EXPLORE_TIME;
-			x->res.pending = pending_branches(x);
-			break;
+	if (x->o.por == FZ_POR_CLASSES) {
+		fz_explore_classes_search(x, t0);
+	} else {
+		for (;;) {
+			if (!fz_explore_one_run(x))
+				break;
+			if (!next_branch(x)) {
+				x->res.stop = FZ_EXPLORE_DONE;
+				break;
+			}
+			if (fz_explore_capped(x, t0)) {
+				x->res.pending = pending_branches(x);
+				break;
+			}
 		}
 	}
 	x->res.seconds = now_seconds() - t0;

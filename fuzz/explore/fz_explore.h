@@ -33,9 +33,12 @@
 /* NONE: every interleaving.  DPOR: one execution per class; under a bound
  * it branches earlier to make up for what the bound cuts (docs/EXPLORE.md).
  * DPOR_CUT: the same, but the bound only cuts: fewer executions, and
- * interleavings within the bound may be left out. */
-enum fz_por { FZ_POR_NONE, FZ_POR_DPOR, FZ_POR_DPOR_CUT };
-/* "none", "dpor", "dpor-cut"; and back (false if unknown). */
+ * interleavings within the bound may be left out.  CLASSES: every
+ * interleaving within the bound is enumerated, and one of each class of
+ * equivalent ones is run; the others are worked out from the steps that
+ * ran (fz_explore_classes.c). */
+enum fz_por { FZ_POR_NONE, FZ_POR_DPOR, FZ_POR_DPOR_CUT, FZ_POR_CLASSES };
+/* "none", "dpor", "dpor-cut", "classes"; and back (false if unknown). */
 const char *fz_por_name(enum fz_por p);
 bool fz_por_parse(const char *name, enum fz_por *p);
 
@@ -68,6 +71,8 @@ struct fz_explore_result {
 	uint64_t distinct_states;
 	uint64_t distinct_classes; /* of the complete executions: classes of equivalent
 				    * interleavings (with --por none, those within the bound) */
+	uint64_t interleavings;  /* --por classes: interleavings enumerated to their end,
+				  * run or worked out (--por none: = complete) */
 	uint64_t steps;          /* steps run, over all executions */
 	uint64_t longest;        /* steps of the longest execution */
 	uint64_t pending;        /* stopped early: branches known but not run */

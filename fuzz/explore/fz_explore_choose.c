@@ -88,7 +88,7 @@ static ph_heap_stats heap_stats(const struct fz_explorer *x)
 
 bool fz_explore_sleep_sets(const struct fz_explorer *x)
 {
-	return x->o.por != FZ_POR_NONE;
+	return x->o.por == FZ_POR_DPOR || x->o.por == FZ_POR_DPOR_CUT;
 }
 
 bool fz_explore_is_preemption(const struct fz_explorer *x, const struct fz_xnode *n, int t)
@@ -135,9 +135,11 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 		ev.flags &= (uint8_t)~FZ_XEV_ACQUIRE; /* it tried, found the lock held, and waits */
 	x->run.open = false;
 	x->run.nsteps = i + 1;
-	if (i + 1 < x->keep) {
-		/* Replayed: the same step as recorded, else the program is not
-		 * deterministic and nothing recorded can be trusted. */
+	if (i + 1 < x->keep || i < x->planned) {
+		/* Replayed, or worked out beforehand (--por classes): the same
+		 * step as recorded, else the program is not deterministic (or
+		 * the dependency relation left something out) and nothing
+		 * recorded can be trusted. */
 		if (!fz_xevent_same(&ev, &n->ev) && x->run.error[0] == '\0') {
 			char was[80], now[80];
 			fz_xevent_describe(&n->ev, was, sizeof was);
@@ -145,7 +147,8 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 			snprintf(x->run.error, sizeof x->run.error,
 				 "step %zu did not replay the same way (recorded: %.60s; now: %.60s)", i, was, now);
 		}
-		return;
+		if (i + 1 < x->keep)
+			return;
 	}
 	n->ev = ev;
 	n->tried[ev.thread] = ev;
@@ -177,15 +180,21 @@ static void close_step(struct fz_explorer *x, enum fz_call call)
 	x->run.child_sleep = sleep;
 }
 
-static fz_tmask enabled_threads(const struct fz_explorer *x, const struct fz_sched *s, bool held)
+/* The threads that can take a step; every thread's next step and the
+ * finished ones into next and *finished. */
+static fz_tmask enabled_threads(const struct fz_explorer *x, const struct fz_sched *s, bool held,
+				struct fz_xevent next[FZ_MAX_THREADS], fz_tmask *finished)
 {
 	fz_tmask en = 0;
+	*finished = 0;
+	memset(next, 0, FZ_MAX_THREADS * sizeof *next);
 	for (unsigned t = 0; t < s->nthreads; t++) {
-		if (s->state[t] == FZ_T_DONE)
+		if (s->state[t] == FZ_T_DONE) {
+			*finished |= (fz_tmask)(1u << t);
 			continue;
-		struct fz_xevent ev;
-		fz_xevent_next(x, s, (int)t, &ev);
-		if ((ev.flags & FZ_XEV_ACQUIRE) && held)
+		}
+		fz_xevent_next(x, s, (int)t, &next[t]);
+		if ((next[t].flags & FZ_XEV_ACQUIRE) && held)
 			continue;
 		en |= (fz_tmask)(1u << t);
 	}
@@ -237,7 +246,7 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 	n->call = (uint8_t)call;
 	n->prev = call == FZ_CALL_FIRST ? -1 : (int8_t)s->current;
 	n->lock_held = lock_held(x);
-	n->enabled = enabled_threads(x, s, n->lock_held);
+	n->enabled = enabled_threads(x, s, n->lock_held, n->next, &n->finished);
 	n->fixed = decided != FZ_SCHED_UNDECIDED;
 	n->preemptions = x->run.preemptions;
 	if (fz_explore_sleep_sets(x) && x->run.depth > 0) {
@@ -251,7 +260,7 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 	if (t < 0 || n->fixed)
 		return t;
 	n->done = (fz_tmask)(1u << t);
-	if (x->o.por != FZ_POR_NONE) {
+	if (fz_explore_sleep_sets(x)) {
 		n->backtrack = n->done;
 		return t;
 	}
@@ -271,8 +280,17 @@ static int replayed_node(struct fz_explorer *x, const struct fz_xnode *n, const 
 			 enum fz_call call, int decided)
 {
 	bool held = lock_held(x);
-	fz_tmask en = enabled_threads(x, s, held);
-	if ((en != n->enabled || held != n->lock_held || call != n->call || (decided != FZ_SCHED_UNDECIDED) != n->fixed) &&
+	struct fz_xevent next[FZ_MAX_THREADS];
+	fz_tmask finished;
+	fz_tmask en = enabled_threads(x, s, held, next, &finished);
+	bool same_next = true;
+	if (x->o.por == FZ_POR_CLASSES) /* the nodes were worked out: where every thread stands too */
+		for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
+			same_next = same_next && ((finished | n->finished) & (1u << t)
+							  ? (finished & (1u << t)) == (n->finished & (1u << t))
+							  : fz_xevent_same(&next[t], &n->next[t]));
+	if ((en != n->enabled || held != n->lock_held || call != n->call || (decided != FZ_SCHED_UNDECIDED) != n->fixed ||
+	     !same_next) &&
 	    x->run.error[0] == '\0')
 		snprintf(x->run.error, sizeof x->run.error,
 			 "the state before step %zu did not replay the same way (threads able to run: %#x, was %#x)",

@@ -319,12 +319,6 @@ static void races_of(struct fz_explorer *x, int32_t i, const struct preds *p, in
 	}
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-	return h * 0xff51afd7ed558ccdull;
-}
-
 bool fz_explore_analyse(struct fz_explorer *x, bool dpor, uint64_t *cls)
 {
 	size_t m = x->run.nsteps;
@@ -376,11 +370,11 @@ bool fz_explore_analyse(struct fz_explorer *x, bool dpor, uint64_t *cls)
 					vc[u] = x->vc[p.at[a]][u];
 		vc[t] = x->local[i] = ++count[t];
 
-		th[t] = mix(th[t], (uint64_t)e->flags << 8 | e->nacc);
+		th[t] = fz_xmix(th[t], (uint64_t)e->flags << 8 | e->nacc);
 		for (unsigned a = 0; a < e->nacc; a++)
-			th[t] = mix(th[t], (uint64_t)fz_xobj(&e->acc[a]) << 1 | e->acc[a].write);
+			th[t] = fz_xmix(th[t], (uint64_t)fz_xobj(&e->acc[a]) << 1 | e->acc[a].write);
 		for (unsigned u = 0; u < nthreads; u++)
-			th[t] = mix(th[t], vc[u]);
+			th[t] = fz_xmix(th[t], vc[u]);
 
 		if (dpor)
 			races_of(x, (int32_t)i, &p, prev, last_acquire);
@@ -402,7 +396,7 @@ bool fz_explore_analyse(struct fz_explorer *x, bool dpor, uint64_t *cls)
 
 	uint64_t h = 0x6a09e667f3bcc908ull;
 	for (unsigned u = 0; u < nthreads; u++)
-		h = mix(h, th[u]);
+		h = fz_xmix(h, th[u]);
 	*cls = h;
 
 	/* Ended inside its last step: every other thread's pending step races with it. */

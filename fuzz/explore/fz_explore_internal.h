@@ -7,6 +7,8 @@
  *                        nodes, sleep sets, the preemption count
  *   fz_explore_event.c   what a step touches, and when two steps conflict
  *   fz_explore_dpor.c    after a run: happens-before, races, source sets
+ *   fz_explore_classes.c --por classes: every interleaving within the bound
+ *                        enumerated, one run per class of equivalent ones
  *   fz_explore_state.c   the canonical terminal state, and hash sets
  *   fz_explore_report.c  the report, its sentence and its JSON
  *
@@ -106,7 +108,13 @@ struct fz_xnode {
 	bool fixed;         /* chosen by the file's decisions */
 	bool lock_held;     /* the heap lock is held here */
 	uint16_t preemptions; /* preemptions made before this node's choice */
+	/* --por classes: every thread's next step as where it stands here
+	 * tells (fz_xevent_next), and the threads that have finished. */
+	fz_tmask finished;
+	struct fz_xevent next[FZ_MAX_THREADS];
 };
+
+struct fz_xclasses; /* --por classes' tables (fz_explore_classes.c) */
 
 /* Every choice of a run, to turn it into decisions. */
 struct fz_xcall {
@@ -122,6 +130,7 @@ struct fz_hashset {
 };
 /* Adds h; true if it was new.  False also when memory ran out (*oom set). */
 bool fz_hashset_add(struct fz_hashset *hs, uint64_t h, bool *oom);
+bool fz_hashset_has(const struct fz_hashset *hs, uint64_t h);
 void fz_hashset_clear(struct fz_hashset *hs);
 void fz_hashset_free(struct fz_hashset *hs);
 
@@ -144,6 +153,9 @@ struct fz_explorer {
 	struct fz_xnode *node;   /* the stack */
 	size_t node_cap;
 	size_t keep;             /* nodes the next run replays */
+	size_t planned;          /* --por classes: steps [0, planned) of the next run were
+				  * worked out beforehand; each must run as predicted */
+	struct fz_xclasses *cx;
 
 	/* The run in progress (written by the chooser). */
 	struct {
@@ -202,6 +214,18 @@ void fz_explore_note_cut(struct fz_explorer *x, size_t m);
  * turned out to need (fz_explore_dpor.c). */
 void fz_explore_settle(struct fz_explorer *x, size_t d);
 
+/* --por classes' search (fz_explore_classes.c), in place of the DPOR
+ * loop of fz_explore_run; and its tables' end. */
+void fz_explore_classes_search(struct fz_explorer *x, double t0);
+void fz_explore_classes_free(struct fz_explorer *x);
+
+/* Shared by both searches (fz_explore.c): a run from a fresh heap that
+ * replays nodes [0, keep), and its accounting; false when the search must
+ * stop (res.stop says why). */
+bool fz_explore_one_run(struct fz_explorer *x);
+/* The search has run out of executions or time (res.stop set, true). */
+bool fz_explore_capped(struct fz_explorer *x, double t0);
+
 /* After a run (fz_explore_dpor.c): vector clocks, the execution's class
  * hash (*cls), and - with DPOR - its races turned into backtrack entries.
  * False when out of memory. */
@@ -217,6 +241,13 @@ FZ_HARNESS_CODE_BEGIN
 static inline unsigned fz_lowest(fz_tmask m)
 {
 	return (unsigned)__builtin_ctz(m);
+}
+
+/* One step of the hashes that name classes and steps. */
+static inline uint64_t fz_xmix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
 }
 FZ_HARNESS_CODE_END
 

@@ -13,6 +13,9 @@
  *    up for as bounded POR does, which is checked on the test corpus but
  *    not proven (docs/EXPLORE.md); --por dpor-cut: that interleavings
  *    within the bound may not be covered;
+ *  - --por classes, search done: every interleaving within the bound, how
+ *    many classes they fell into (each run once) and how many were worked
+ *    out rather than run;
  *  - a failure: which execution, its preemptions, the oracle and message;
  *  - a cap or the time limit: INCOMPLETE, how far it got, no claim.
  * Every report but the time line is a deterministic function of the
@@ -75,6 +78,16 @@ static void done_sentence(const struct fz_explore_report *rep, char *buf, size_t
 			 prefix, bound, o->preemptions == FZ_EXPLORE_UNBOUNDED ? ", no preemption bound" : "");
 		return;
 	}
+	if (o->por == FZ_POR_CLASSES) {
+		unsigned long long all = (unsigned long long)res->interleavings;
+		snprintf(buf, n,
+			 "all %llu interleavings of %s%s%s pass every oracle (POR on: they fall into %llu classes of "
+			 "equivalent interleavings, one of each was run and the other %llu were worked out from the "
+			 "steps that ran%s)",
+			 all, rep->program, prefix, bound, c, all - c,
+			 o->preemptions == FZ_EXPLORE_UNBOUNDED ? ", no preemption bound" : "");
+		return;
+	}
 	if (o->preemptions == FZ_EXPLORE_UNBOUNDED || (res->bound_cut == 0 && res->bound_blocked == 0)) {
 		snprintf(buf, n,
 			 "all %llu classes of equivalent interleavings of %s%s pass every oracle (POR on: one execution "
@@ -128,12 +141,12 @@ void fz_explore_sentence(const struct fz_explore_report *rep, char *buf, size_t 
 
 const char *fz_por_name(enum fz_por p)
 {
-	return p == FZ_POR_DPOR ? "dpor" : p == FZ_POR_DPOR_CUT ? "dpor-cut" : "none";
+	return p == FZ_POR_DPOR ? "dpor" : p == FZ_POR_DPOR_CUT ? "dpor-cut" : p == FZ_POR_CLASSES ? "classes" : "none";
 }
 
 bool fz_por_parse(const char *name, enum fz_por *p)
 {
-	for (int k = FZ_POR_NONE; k <= FZ_POR_DPOR_CUT; k++)
+	for (int k = FZ_POR_NONE; k <= FZ_POR_CLASSES; k++)
 		if (name != NULL && strcmp(name, fz_por_name((enum fz_por)k)) == 0) {
 			*p = (enum fz_por)k;
 			return true;
@@ -146,6 +159,7 @@ static const char *por_name(enum fz_por p)
 	switch (p) {
 	case FZ_POR_DPOR: return "source-DPOR with sleep sets";
 	case FZ_POR_DPOR_CUT: return "source-DPOR with sleep sets, cut at the bound";
+	case FZ_POR_CLASSES: return "classes (every interleaving enumerated, one run per class)";
 	default: return "none (every interleaving)";
 	}
 }
@@ -174,6 +188,9 @@ void fz_explore_print(const struct fz_explore_report *rep, FILE *out)
 		     "%llu blocked by the bound\n",
 		(unsigned long long)res->executions, (unsigned long long)res->complete,
 		(unsigned long long)res->redundant, (unsigned long long)res->bound_blocked);
+	if (o->por == FZ_POR_CLASSES)
+		fprintf(out, "interleavings: %llu enumerated to their end, %llu of them run (one per class)\n",
+			(unsigned long long)res->interleavings, (unsigned long long)res->complete);
 	fprintf(out, "bound:       %llu branches or reorderings cut by the preemption bound\n",
 		(unsigned long long)res->bound_cut);
 	fprintf(out, "states:      %llu distinct terminal states\n", (unsigned long long)res->distinct_states);
@@ -232,6 +249,10 @@ void fz_explore_json(const struct fz_explore_report *rep, FILE *out)
 	fprintf(out, "  \"bound_cut\": %llu,\n  \"distinct_states\": %llu,\n  \"distinct_classes\": %llu,\n",
 		(unsigned long long)res->bound_cut, (unsigned long long)res->distinct_states,
 		(unsigned long long)res->distinct_classes);
+	if (o->por == FZ_POR_CLASSES || o->por == FZ_POR_NONE)
+		fprintf(out, "  \"interleavings\": %llu,\n", (unsigned long long)res->interleavings);
+	else
+		fprintf(out, "  \"interleavings\": null,\n");
 	fprintf(out, "  \"steps\": %llu,\n  \"longest\": %llu,\n",
 		(unsigned long long)res->steps, (unsigned long long)res->longest);
 	fprintf(out, "  \"stopped\": \"%s\",\n  \"complete_search\": %s,\n  \"pending_branches\": %llu,\n",

@@ -162,6 +162,18 @@ bool fz_hashset_add(struct fz_hashset *hs, uint64_t h, bool *oom)
 	return true;
 }
 
+bool fz_hashset_has(const struct fz_hashset *hs, uint64_t h)
+{
+	if (h == 0)
+		return hs->has_zero;
+	if (hs->cap == 0)
+		return false;
+	for (size_t k = (size_t)(h * 0x9E3779B97F4A7C15ull) & (hs->cap - 1); hs->slot[k] != 0; k = (k + 1) & (hs->cap - 1))
+		if (hs->slot[k] == h)
+			return true;
+	return false;
+}
+
 void fz_hashset_clear(struct fz_hashset *hs)
 {
 	if (hs->slot != NULL)

@@ -116,7 +116,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			i++;
 		} else if (strcmp(w, "--por") == 0) {
 			if (!fz_por_parse(v, &a->o.por))
-				return usage_error("--por wants none, dpor or dpor-cut, got '%s'", v ? v : "");
+				return usage_error("--por wants none, dpor, dpor-cut or classes, got '%s'", v ? v : "");
 			i++;
 		} else if (strcmp(w, "--max-executions") == 0) {
 			if (!parse_count(v, UINT64_MAX, &n) || n == 0)
