@@ -20,8 +20,13 @@
  *    per class (two claims at K = 2: 4); three claims at K = 2 in at most
  *    the 92 executions measured; dpor-cut reaches only states --por none
  *    reaches;
+ *  - --por classes: with K = 0, 1, 2 and no bound it enumerates exactly the
+ *    interleavings --por none runs, runs exactly one of each class --por
+ *    none finds, and reaches the same terminal states; a key that leaves
+ *    out what a step reads is caught by the runs' checks;
  *  - a failure found mid-search replays to the same verdict from the
- *    decisions written for it, also after encoding and decoding;
+ *    decisions written for it, also after encoding and decoding (with
+ *    --por none and --por classes);
  *  - prefixes, caps, determinism, and the report's sentence.
  */
 #include <stdlib.h>
@@ -183,6 +188,10 @@ static void test_binomial(void)
 	explore(binomial_6, FZ_POR_DPOR, 2, &r);
 	CHECK_EQ_U(r.res.executions, 1);
 	run_free(&r);
+	explore(binomial_6, FZ_POR_CLASSES, 2, &r);
+	CHECK_EQ_U(r.res.executions, 1);
+	CHECK_EQ_U(r.res.interleavings, 62);
+	run_free(&r);
 }
 
 #if !PH_ZEROING_LOCKED
@@ -332,6 +341,61 @@ static void check_bounded(const void *arg)
 	}
 }
 
+/* --por classes enumerates the interleavings --por none runs, runs one of
+ * each class, and ends in the same states; at every bound, and without. */
+static void check_one_per_class(const void *arg)
+{
+	const char *text = arg;
+	static const int bounds[] = {0, 1, 2, FZ_EXPLORE_UNBOUNDED};
+	for (unsigned b = 0; b < sizeof bounds / sizeof *bounds; b++) {
+		int k = bounds[b];
+		struct run none, cl;
+		explore(text, FZ_POR_NONE, k, &none);
+		explore(text, FZ_POR_CLASSES, k, &cl);
+		CHECK_MSG(cl.res.interleavings == none.res.complete, "K=%d: %llu interleavings enumerated, %llu run by --por none",
+			  k, (unsigned long long)cl.res.interleavings, (unsigned long long)none.res.complete);
+		size_t n_nc = distinct(none.classes, none.n), n_cc = distinct(cl.classes, cl.n);
+		CHECK_MSG(n_cc == cl.n && cl.res.executions == cl.n,
+			  "K=%d: %llu executions, %zu complete, of %zu classes", k, (unsigned long long)cl.res.executions,
+			  cl.n, n_cc);
+		CHECK_MSG(same_set(none.classes, n_nc, cl.classes, n_cc), "K=%d: --por none found %zu classes, classes ran %zu",
+			  k, n_nc, n_cc);
+		size_t n_ns = distinct(none.states, none.n), n_cs = distinct(cl.states, cl.n);
+		CHECK_MSG(same_set(none.states, n_ns, cl.states, n_cs), "K=%d: --por none reaches %zu states, classes %zu", k,
+			  n_ns, n_cs);
+		run_free(&none);
+		run_free(&cl);
+	}
+}
+
+#if !PH_ZEROING_LOCKED
+/* The runs check what was worked out: with keys that leave out the last
+ * writer of what a step reads (a dependency relation that misses the
+ * zeroedBase word), a CAS is predicted to do what it did after another
+ * write, and the search stops with an error instead of a claim. */
+static void test_classes_checked(void)
+{
+	static struct fz_schedule s;
+	const struct fz_profile *pr = NULL;
+	parse(same_arena, &pr, &s);
+	struct fz_explore_options o = {.preemptions = FZ_EXPLORE_UNBOUNDED, .por = FZ_POR_CLASSES};
+	o.runner.engine = fz_engine_default();
+	char err[200];
+	struct fz_explorer *x = fz_explore_new(&o, err, sizeof err);
+	CHECK_MSG(x != NULL, "%s", err);
+	if (x == NULL || pr == NULL)
+		return;
+	struct fz_explore_result res;
+	fz_explore_classes_blind(x);
+	fz_explore_run(x, pr, &s, &res);
+	fz_explore_free(x);
+	CHECK_MSG(res.stop == FZ_EXPLORE_ERROR, "stopped: %s", fz_explore_stop_name(res.stop));
+	CHECK_MSG(strstr(res.error, "did not replay the same way") != NULL || strstr(res.error, "did otherwise") != NULL ||
+			  strstr(res.error, "another class") != NULL,
+		  "error: %s", res.error);
+}
+#endif
+
 /* --por dpor-cut: fewer executions, only states --por none also reaches,
  * and a sentence that says what may be missing. */
 static void test_dpor_cut(void)
@@ -365,8 +429,9 @@ static void test_dpor_cut(void)
 /* A failure in the middle of the search (a LIVELOCK where a small budget
  * is exceeded; in the locked variant also its pre-seed throw) must replay
  * from the decisions written for it, also after encoding and decoding. */
-static void test_failure_replays(void)
+static void check_failure_replays(const void *arg)
 {
+	enum fz_por por = *(const enum fz_por *)arg;
 	static struct fz_schedule s, decoded;
 	const struct fz_profile *pr = NULL;
 	struct fz_explore_result *res = calloc(1, sizeof *res);
@@ -375,7 +440,7 @@ static void test_failure_replays(void)
 	for (unsigned p = 0; p < 3 && !found; p++) {
 		parse(programs[p], &pr, &s);
 		for (uint64_t budget = 4; budget < 60 && !found && pr != NULL; budget++) {
-			struct fz_explore_options o = {.preemptions = FZ_EXPLORE_UNBOUNDED, .por = FZ_POR_NONE};
+			struct fz_explore_options o = {.preemptions = FZ_EXPLORE_UNBOUNDED, .por = por};
 			o.runner.engine = fz_engine_default();
 			o.runner.budget = budget;
 			char err[200];
@@ -411,7 +476,7 @@ static void test_failure_replays(void)
 			}
 		}
 	}
-	CHECK_MSG(found, "no program and budget made a failure after the first execution");
+	CHECK_MSG(found, "--por %s: no program and budget made a failure after the first execution", fz_por_name(por));
 	free(res);
 }
 
@@ -469,13 +534,30 @@ static void test_cap(void)
 	fz_explore_sentence(&rep, sentence, sizeof sentence);
 	CHECK_MSG(strncmp(sentence, "INCOMPLETE", 10) == 0, "sentence: %s", sentence);
 	CHECK(strstr(sentence, "all ") == NULL);
+	/* --por classes counts executions, not interleavings worked out. */
+	parse(mixed, &pr, &s);
+	o.por = FZ_POR_CLASSES;
+	o.preemptions = 2;
+	x = fz_explore_new(&o, err, sizeof err);
+	CHECK(x != NULL);
+	if (x == NULL)
+		return;
+	fz_explore_run(x, pr, &s, &res);
+	fz_explore_free(x);
+	CHECK(res.stop == FZ_EXPLORE_CAP);
+	CHECK_EQ_U(res.executions, 3);
+	CHECK(res.pending > 0);
+	fz_explore_sentence(&rep, sentence, sizeof sentence);
+	CHECK_MSG(strncmp(sentence, "INCOMPLETE", 10) == 0, "sentence: %s", sentence);
 }
 
-static void test_deterministic(void)
+static void check_deterministic(const void *arg)
 {
+	enum fz_por por = *(const enum fz_por *)arg;
 	struct run a, b;
-	explore(mixed, FZ_POR_DPOR, 2, &a);
-	explore(mixed, FZ_POR_DPOR, 2, &b);
+	explore(mixed, por, 2, &a);
+	explore(mixed, por, 2, &b);
+	CHECK_EQ_U(a.res.interleavings, b.res.interleavings);
 	CHECK_EQ_U(a.res.executions, b.res.executions);
 	CHECK_EQ_U(a.res.complete, b.res.complete);
 	CHECK_EQ_U(a.res.bound_cut, b.res.bound_cut);
@@ -506,6 +588,16 @@ static void test_sentence(void)
 	CHECK_MSG(strstr(sentence, "all 1 classes of equivalent interleavings of p.txt pass every oracle (POR on") ==
 			  sentence, "sentence: %s", sentence);
 	run_free(&r);
+	o.por = FZ_POR_CLASSES;
+	o.preemptions = 1;
+	explore_opts(binomial_3, o, &r);
+	fz_explore_sentence(&rep, sentence, sizeof sentence);
+	CHECK_MSG(strstr(sentence, "all 6 interleavings of p.txt with <= 1 preemption pass every oracle (POR on: they "
+				   "fall into 1 classes") == sentence,
+		  "sentence: %s", sentence);
+	run_free(&r);
+	enum fz_por p;
+	CHECK(fz_por_parse("classes", &p) && p == FZ_POR_CLASSES && strcmp(fz_por_name(p), "classes") == 0);
 }
 
 int main(int argc, char **argv)
@@ -521,6 +613,10 @@ int main(int argc, char **argv)
 	ph_test_run_arg("explore-bounded-states-three-claims", check_bounded, three_claims);
 	ph_test_run_arg("explore-bounded-states-same-arena", check_bounded, same_arena);
 	ph_test_run("explore-bounded-three-claims-count", test_three_claims_bounded);
+	ph_test_run_arg("explore-one-run-per-class-same-arena", check_one_per_class, same_arena);
+	ph_test_run_arg("explore-one-run-per-class-three-claims", check_one_per_class, three_claims);
+	ph_test_run_arg("explore-one-run-per-class-failed-cases", check_one_per_class, failed_cases);
+	ph_test_run("explore-classes-checked", test_classes_checked);
 	ph_test_run("explore-count-failed-cases", test_failed_cases);
 	ph_test_run_arg("explore-classes-failed-cases", check_classes, failed_cases);
 	ph_test_run_arg("explore-bounded-states-failed-cases", check_bounded, failed_cases);
@@ -529,11 +625,19 @@ int main(int argc, char **argv)
 	ph_test_run_arg("explore-classes-two-allocs", check_classes, two_allocs);
 	ph_test_run_arg("explore-classes-blocked-prefix", check_classes, blocked);
 	ph_test_run_arg("explore-bounded-states-mixed", check_bounded, mixed);
+	ph_test_run_arg("explore-one-run-per-class-binomial", check_one_per_class, binomial_6);
+	ph_test_run_arg("explore-one-run-per-class-two-allocs", check_one_per_class, two_allocs);
+	ph_test_run_arg("explore-one-run-per-class-blocked-prefix", check_one_per_class, blocked);
+	ph_test_run_arg("explore-one-run-per-class-mixed", check_one_per_class, mixed);
 	ph_test_run("explore-dpor-cut", test_dpor_cut);
-	ph_test_run("explore-failure-replays", test_failure_replays);
+	static const enum fz_por fail_none = FZ_POR_NONE, fail_classes = FZ_POR_CLASSES;
+	ph_test_run_arg("explore-failure-replays", check_failure_replays, &fail_none);
+	ph_test_run_arg("explore-failure-replays-classes", check_failure_replays, &fail_classes);
 	ph_test_run("explore-prefix", test_prefix);
 	ph_test_run("explore-cap-incomplete", test_cap);
-	ph_test_run("explore-deterministic", test_deterministic);
+	static const enum fz_por det_dpor = FZ_POR_DPOR, det_classes = FZ_POR_CLASSES;
+	ph_test_run_arg("explore-deterministic-dpor", check_deterministic, &det_dpor);
+	ph_test_run_arg("explore-deterministic-classes", check_deterministic, &det_classes);
 	ph_test_run("explore-sentence", test_sentence);
 	return ph_test_finish();
 }

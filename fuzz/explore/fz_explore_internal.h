@@ -218,6 +218,9 @@ void fz_explore_settle(struct fz_explorer *x, size_t d);
  * loop of fz_explore_run; and its tables' end. */
 void fz_explore_classes_search(struct fz_explorer *x, double t0);
 void fz_explore_classes_free(struct fz_explorer *x);
+/* For tests: keys that leave out the last writer of what a step reads, a
+ * dependency relation that misses something, which the runs must catch. */
+void fz_explore_classes_blind(struct fz_explorer *x);
 
 /* Shared by both searches (fz_explore.c): a run from a fresh heap that
  * replays nodes [0, keep), and its accounting; false when the search must

@@ -7,6 +7,9 @@
 #    execution passes
 #  - DPOR at K = 1 and 2 reaches as many terminal states as --por none on
 #    every seed program (so the same ones), in no more executions
+#  - --por classes (the default with a bound) at K = 1 and 2 enumerates as
+#    many interleavings as --por none runs, runs exactly as many executions
+#    as --por none finds classes, and reaches as many terminal states
 #  - the same file gives the same report and JSON twice (time aside)
 #  - a cap says INCOMPLETE and claims nothing; bad arguments and bad files
 #    exit 2 with a message
@@ -46,12 +49,20 @@ for f in corpus/schedule/*.txt corpus/needzero/*.txt; do
 		[ "$k" -gt "${bound[$f]:-2}" ] && continue
 		"$ex" "$f" --drop-decisions --quiet --preemptions "$k" --por none --json "$tmp/n.json" >/dev/null 2>&1
 		"$ex" "$f" --drop-decisions --quiet --preemptions "$k" --por dpor --json "$tmp/d.json" >/dev/null 2>&1
+		"$ex" "$f" --drop-decisions --quiet --preemptions "$k" --por classes --json "$tmp/c.json" >/dev/null 2>&1
 		ns=$(json_field distinct_states "$tmp/n.json") ds=$(json_field distinct_states "$tmp/d.json")
 		ne=$(json_field executions "$tmp/n.json") de=$(json_field executions "$tmp/d.json")
 		if [ -n "$ns" ] && [ "$ns" = "$ds" ] && [ "$de" -le "$ne" ]; then
 			echo "PASS explore-bounded-dpor-states $f K=$k ($ns states; $de executions, $ne without POR)"
 		else
 			echo "FAIL explore-bounded-dpor-states $f K=$k: --por none ${ns:-?} states in ${ne:-?} executions, dpor ${ds:-?} in ${de:-?}"
+		fi
+		nc=$(json_field distinct_classes "$tmp/n.json") cs=$(json_field distinct_states "$tmp/c.json")
+		ce=$(json_field executions "$tmp/c.json") ci=$(json_field interleavings "$tmp/c.json")
+		if [ -n "$ns" ] && [ "$ns" = "$cs" ] && [ "$ce" = "$nc" ] && [ "$ci" = "$ne" ]; then
+			echo "PASS explore-one-run-per-class $f K=$k ($ce executions for $ci interleavings, $cs states)"
+		else
+			echo "FAIL explore-one-run-per-class $f K=$k: --por none ${ne:-?} interleavings in ${nc:-?} classes, ${ns:-?} states; classes ${ci:-?} interleavings, ${ce:-?} executions, ${cs:-?} states"
 		fi
 	done
 done
@@ -92,7 +103,7 @@ check_usage() { # NAME WANT-IN-MESSAGE ARGS...
 	fi
 }
 check_usage no-file "no FILE given"
-check_usage bad-por "--por wants none, dpor or dpor-cut" corpus/schedule/fresh-arena.txt --por maybe
+check_usage bad-por "--por wants classes, dpor, dpor-cut or none" corpus/schedule/fresh-arena.txt --por maybe
 check_usage bad-k "--preemptions wants" corpus/schedule/fresh-arena.txt --preemptions -3
 check_usage bad-flag "unknown option" corpus/schedule/fresh-arena.txt --fast
 check_usage missing-file "No such file" "$tmp/none.txt"
@@ -127,23 +138,26 @@ while read -r bug prog k want; do
 	if ! build "$dir" "$bug" >"$tmp/build-$bug.log" 2>&1; then
 		echo "FAIL $name: build"; tail -20 "$tmp/build-$bug.log"; continue
 	fi
-	rm -rf "$tmp/pair" && mkdir -p "$tmp/pair"
-	"$dir/explore" "$prog" --drop-decisions --preemptions "$k" --out "$tmp/pair" --json "$tmp/bug.json" \
-		>"$tmp/bug.txt" 2>&1
-	rc=$?
-	got=$(sed -n 's/.*"oracle": "\([A-Z0-9]*\)".*/\1/p' "$tmp/bug.json" | head -1)
-	bin=$(ls "$tmp"/pair/*.bin 2>/dev/null | head -1)
-	if [ $rc -ne 1 ] || [ "$got" != "$want" ] || [ -z "$bin" ]; then
-		echo "FAIL $name: exit $rc, oracle ${got:-none}, want $want"; tail -15 "$tmp/bug.txt"; continue
-	fi
-	target=fuzz_$(sed -n 's/^target  *\([a-z_]*\).*/\1/p' "$prog" | head -1) # the file's own target line
-	"$dir/$target" "$bin" >"$tmp/replay.log" 2>&1
-	replayed=$(sed -n 's/^==== verdict: \([A-Z0-9]*\):.*/\1/p' "$tmp/replay.log" | head -1)
-	execs=$(sed -n 's/.*"executions": \([0-9]*\),.*/\1/p' "$tmp/bug.json")
-	if [ "$replayed" = "$want" ] && grep -q '"replays_same_verdict": true' "$tmp/bug.json"; then
-		echo "PASS $name ($want at execution $execs, replayed by $target)"
-	else
-		echo "FAIL $name: the written schedule replays to ${replayed:-no verdict} through $target, want $want"
-		tail -15 "$tmp/replay.log"
-	fi
+	for por in classes dpor; do
+		name="explore-finds-bug $bug $prog K=$k --por $por"
+		rm -rf "$tmp/pair" && mkdir -p "$tmp/pair"
+		"$dir/explore" "$prog" --drop-decisions --preemptions "$k" --por "$por" --out "$tmp/pair" --json "$tmp/bug.json" \
+			>"$tmp/bug.txt" 2>&1
+		rc=$?
+		got=$(sed -n 's/.*"oracle": "\([A-Z0-9]*\)".*/\1/p' "$tmp/bug.json" | head -1)
+		bin=$(ls "$tmp"/pair/*.bin 2>/dev/null | head -1)
+		if [ $rc -ne 1 ] || [ "$got" != "$want" ] || [ -z "$bin" ]; then
+			echo "FAIL $name: exit $rc, oracle ${got:-none}, want $want"; tail -15 "$tmp/bug.txt"; continue
+		fi
+		target=fuzz_$(sed -n 's/^target  *\([a-z_]*\).*/\1/p' "$prog" | head -1) # the file's own target line
+		"$dir/$target" "$bin" >"$tmp/replay.log" 2>&1
+		replayed=$(sed -n 's/^==== verdict: \([A-Z0-9]*\):.*/\1/p' "$tmp/replay.log" | head -1)
+		execs=$(sed -n 's/.*"executions": \([0-9]*\),.*/\1/p' "$tmp/bug.json")
+		if [ "$replayed" = "$want" ] && grep -q '"replays_same_verdict": true' "$tmp/bug.json"; then
+			echo "PASS $name ($want at execution $execs, replayed by $target)"
+		else
+			echo "FAIL $name: the written schedule replays to ${replayed:-no verdict} through $target, want $want"
+			tail -15 "$tmp/replay.log"
+		fi
+	done
 done <tests/explore_bugs.txt
