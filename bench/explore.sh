@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # bench/explore.sh - out/explore, measured in one run:
-#  1. executions/s of explore (DPOR, K = 2) against the controlled fuzz
-#     target replaying the same program's .bin as many times, in the same
-#     build (TSan, out/), on the 3-thread seeds and one 2-thread seed;
-#  2. the executions DPOR saves against --por none at K = 1 and 2 on every
-#     seed program of corpus/schedule and corpus/needzero, with the distinct
-#     terminal states each reaches, and what unbounded DPOR needs;
+#  1. executions/s of explore (K = 2, its default reduction --por classes,
+#     and --por dpor) against the controlled fuzz target replaying the same
+#     program's .bin as many times, in the same build (TSan, out/), on the
+#     3-thread seeds and one 2-thread seed;
+#  2. the executions --por classes, dpor and dpor-cut save against --por
+#     none at K = 1 and 2 on every seed program of corpus/schedule and
+#     corpus/needzero, with the distinct terminal states each reaches, and
+#     what unbounded DPOR needs;
 # and rewrites the explore sections of docs/BENCHMARKS.md (1 and 2) and
 # docs/EXPLORE.md (the per-program table).
 #
@@ -46,32 +48,37 @@ stamp="$(date -u +%Y-%m-%d), $(nproc) cores ($cpu), load average $(cut -d' ' -f1
 # ---- 1. executions/s against the fuzz target ------------------------------
 rate_table=$tmp/rate.md
 {
-	echo "| program | threads | executions | explore exec/s | fuzz target exec/s | explore / target |"
-	echo "|---|---|---|---|---|---|"
+	echo "| program | threads | executions | explore exec/s | fuzz target exec/s | explore / target | dpor: executions | exec/s | dpor / target |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 } >"$rate_table"
 for f in corpus/schedule/three-caches.txt corpus/needzero/three-arenas.txt corpus/needzero/three-claims.txt \
 	corpus/schedule/fresh-arena.txt; do
-	explore "$f" dpor 2
+	explore "$f" classes 2
 	n=$(json "$tmp/e.json" executions)
 	xr=$(json "$tmp/e.json" executions_per_second)
 	target=fuzz_$(basename "$(dirname "$f")")
 	threads=$(json "$tmp/e.json" threads)
-	ms=$("$OUT/$target" -runs="$n" "${f%.txt}.bin" 2>&1 | sed -n 's/^Executed .* in \([0-9]*\) ms$/\1/p')
-	tr=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.1f", (ms > 0) ? n * 1000 / ms : 0 }')
+	explore "$f" dpor 2
+	dn=$(json "$tmp/e.json" executions)
+	dr=$(json "$tmp/e.json" executions_per_second)
+	runs=$((n > dn ? n : dn))
+	ms=$("$OUT/$target" -runs="$runs" "${f%.txt}.bin" 2>&1 | sed -n 's/^Executed .* in \([0-9]*\) ms$/\1/p')
+	tr=$(awk -v n="$runs" -v ms="$ms" 'BEGIN { printf "%.1f", (ms > 0) ? n * 1000 / ms : 0 }')
 	ratio=$(awk -v a="$xr" -v b="$tr" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-	echo "| $(basename "$f") | $threads | $n | $xr | $tr | ${ratio}x |" >>"$rate_table"
+	dratio=$(awk -v a="$dr" -v b="$tr" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
+	echo "| $(basename "$f") | $threads | $n | $xr | $tr | ${ratio}x | $dn | $dr | ${dratio}x |" >>"$rate_table"
 done
 
-# ---- 2. DPOR against --por none -------------------------------------------
+# ---- 2. the reductions against --por none ---------------------------------
 cut_table=$tmp/cut.md
 corpus_table=$tmp/corpus.md
 {
-	echo "| program | threads | K | none: executions | states | classes | dpor: executions | states | none / dpor | dpor-cut: executions | states | none / dpor-cut | unbounded dpor: executions |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| program | threads | K | none: executions | states | classes | classes: executions | states | none / classes | dpor: executions | states | none / dpor | dpor-cut: executions | states | none / dpor-cut | unbounded dpor: executions |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$cut_table"
 {
-	echo "| program | threads | ops | K | executions, POR off | executions, DPOR | time, POR off | time, DPOR | result |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| program | threads | ops | K | executions, POR off | executions, classes | executions, DPOR | time, POR off | time, classes | time, DPOR | result |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$corpus_table"
 for f in corpus/schedule/*.txt corpus/needzero/*.txt; do
 	explore "$f" dpor unbounded --max-executions 20000
@@ -86,15 +93,19 @@ for f in corpus/schedule/*.txt corpus/needzero/*.txt; do
 		ncl=$(json "$tmp/e.json" distinct_classes)
 		nt=$(json "$tmp/e.json" seconds) nres=$(json "$tmp/e.json" result)
 		threads=$(json "$tmp/e.json" threads) ops=$(json "$tmp/e.json" operations)
+		explore "$f" classes "$k"
+		le=$(json "$tmp/e.json" executions) ls=$(json "$tmp/e.json" distinct_states)
+		lt=$(json "$tmp/e.json" seconds) lres=$(json "$tmp/e.json" result)
 		explore "$f" dpor "$k"
 		de=$(json "$tmp/e.json" executions) ds=$(json "$tmp/e.json" distinct_states)
 		dt=$(json "$tmp/e.json" seconds) dres=$(json "$tmp/e.json" result)
 		explore "$f" dpor-cut "$k"
 		ce=$(json "$tmp/e.json" executions) cs=$(json "$tmp/e.json" distinct_states)
+		lratio=$(awk -v a="$ne" -v b="$le" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }')
 		ratio=$(awk -v a="$ne" -v b="$de" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }')
 		cratio=$(awk -v a="$ne" -v b="$ce" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }')
-		echo "| $(basename "$f") | $threads | $k | $ne | $ns | $ncl | $de | $ds | ${ratio}x | $ce | $cs | ${cratio}x | $un |" >>"$cut_table"
-		echo "| $(basename "$f") | $threads | $ops | $k | $ne | $de | ${nt} s | ${dt} s | $nres / $dres |" >>"$corpus_table"
+		echo "| $(basename "$f") | $threads | $k | $ne | $ns | $ncl | $le | $ls | ${lratio}x | $de | $ds | ${ratio}x | $ce | $cs | ${cratio}x | $un |" >>"$cut_table"
+		echo "| $(basename "$f") | $threads | $ops | $k | $ne | $le | $de | ${nt} s | ${lt} s | ${dt} s | $nres / $lres / $dres |" >>"$corpus_table"
 	done
 done
 
@@ -105,19 +116,22 @@ goals() {
 		END { printf "- executions/s of explore at least those of the fuzz target on the same program: %s (%d of %d:%s)\n",
 			ok == n ? "met" : "NOT met", ok, n, list }' "$1"
 	awk -F'|' 'NR > 2 && NF > 3 && $3 + 0 == 3 && $4 + 0 == 2 { for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)
-			d = $10; c = $13; sub(/x/, "", d); sub(/x/, "", c); n++
+			l = $10; d = $13; c = $16; sub(/x/, "", l); sub(/x/, "", d); sub(/x/, "", c); n++
+			if (l + 0 >= 5 && $9 == $6) lok++
 			if (d + 0 >= 5) dok++
 			if (c + 0 >= 5) cok++
-			dl = dl sep " " $2 " " d "x (states " $9 " of " $6 "; at best " sprintf("%.1f", $5 / $7) "x at one execution per class)"
-			cl = cl sep " " $2 " " c "x (states " $12 " of " $6 ")"; sep = "," }
-		END { printf "- DPOR at least 5x fewer executions than --por none on the 3-thread seeds at K = 2: --por dpor %s (%d of %d:%s); --por dpor-cut %s (%d of %d:%s)\n",
-			dok == n ? "met" : "NOT met", dok, n, dl, cok == n ? "met" : "NOT met", cok, n, cl }' "$2"
+			ll = ll sep " " $2 " " l "x (" $8 " executions for " $7 " classes, states " $9 " of " $6 ")"
+			dl = dl sep " " $2 " " d "x (states " $12 " of " $6 "; at best " sprintf("%.1f", $5 / $7) "x at one execution per class)"
+			cl = cl sep " " $2 " " c "x (states " $15 " of " $6 ")"; sep = "," }
+		END { printf "- partial-order reduction at least 5x fewer executions than --por none on the 3-thread seeds at K = 2, every state kept: --por classes (the default) %s (%d of %d:%s); --por dpor %s (%d of %d:%s); --por dpor-cut, which loses states: %s (%d of %d:%s)\n",
+			lok == n ? "met" : "NOT met", lok, n, ll, dok == n ? "met" : "NOT met", dok, n, dl,
+			cok == n ? "5x" : "not 5x", cok, n, cl }' "$2"
 }
 
-echo "== executions/s: explore (DPOR, K = 2) vs the fuzz target on the same program, TSan build"
+echo "== executions/s: explore (K = 2; classes, then dpor) vs the fuzz target on the same program, TSan build"
 cat "$rate_table"
 echo
-echo "== executions: --por none vs DPOR"
+echo "== executions: --por none vs classes, dpor and dpor-cut"
 cat "$cut_table"
 echo
 echo "== goals"
@@ -147,22 +161,26 @@ replace_section() {
 	echo
 	echo "### Executions per second against the fuzz target"
 	echo
-	echo "The explorer runs DPOR with K = 2; the controlled fuzz target (same runner,"
-	echo "libFuzzer replaying the program's \`.bin\`) runs as many inputs.  Both pay"
-	echo "the runner's reset, engine and oracles per execution; the explorer adds its"
-	echo "chooser and the race analysis, the target libFuzzer and the decoding."
+	echo "The explorer runs K = 2 with its default reduction (\`--por classes\`),"
+	echo "then with \`--por dpor\`; the controlled fuzz target (same runner, libFuzzer"
+	echo "replaying the program's \`.bin\`) runs as many inputs as the larger of the"
+	echo "two.  All pay the runner's reset, engine and oracles per execution; the"
+	echo "explorer adds its chooser and either the enumeration of the interleavings"
+	echo "it does not run (classes) or the race analysis (dpor), the target"
+	echo "libFuzzer and the decoding."
 	echo
 	cat "$rate_table"
 	echo
-	echo "### Executions saved by DPOR"
+	echo "### Executions saved by partial-order reduction"
 	echo
-	echo "Executions of \`--por none\` against \`--por dpor\` and \`--por dpor-cut\` at"
-	echo "the same bound, with the distinct terminal states each reached (the states"
-	echo "of \`none\` are everything reachable within the bound: equal states mean the"
-	echo "reduction lost nothing), the classes of equivalent interleavings among"
-	echo "them (no reduction can run fewer executions and cover every interleaving"
-	echo "within the bound), and the executions unbounded DPOR needs to cover"
-	echo "every interleaving (stopped at a cap of 20000 where marked)."
+	echo "Executions of \`--por none\` against \`--por classes\`, \`--por dpor\` and"
+	echo "\`--por dpor-cut\` at the same bound, with the distinct terminal states each"
+	echo "reached (the states of \`none\` are everything reachable within the bound:"
+	echo "equal states mean the reduction lost nothing), the classes of equivalent"
+	echo "interleavings among them (no reduction can run fewer executions and cover"
+	echo "every interleaving within the bound), and the executions unbounded DPOR"
+	echo "needs to cover every interleaving (stopped at a cap of 20000 where"
+	echo "marked)."
 	echo
 	cat "$cut_table"
 	echo
@@ -170,17 +188,16 @@ replace_section() {
 	echo
 	goals "$rate_table" "$cut_table"
 	echo
-	echo "With the compensation (\`dpor\`, the default) every seed keeps all its"
-	echo "states.  The classes column is the floor for any reduction that covers"
-	echo "every interleaving within the bound: one execution per class (\"at best\""
-	echo "in the goal line).  Most steps of these programs touch the same zeroedBase"
-	echo "word or the heap lock, so there are many classes; bounded DPOR runs more"
-	echo "than one execution per class where the bound cuts the order DPOR reaches a"
-	echo "class in and the compensation reaches it again another way, and unbounded"
-	echo "DPOR, which needs no compensation, is cheaper still where the bound hardly"
-	echo "restricts anything (three-arenas, three-claims).  \`dpor-cut\` runs fewer"
-	echo "executions than there are classes because it loses some (docs/EXPLORE.md,"
-	echo "\"Bounding and DPOR together\")."
+	echo "\`classes\` runs exactly one execution per class within the bound, the"
+	echo "floor, and keeps every state; it enumerates the other interleavings"
+	echo "without running them (docs/EXPLORE.md, \"One run per class\").  \`dpor\`"
+	echo "keeps every state too, but runs more than one execution per class where"
+	echo "the bound cuts the order DPOR reaches a class in and its compensation"
+	echo "reaches it again another way; unbounded DPOR, which needs no"
+	echo "compensation, is cheaper where the bound hardly restricts anything"
+	echo "(three-arenas, three-claims).  \`dpor-cut\` runs fewer executions than"
+	echo "there are classes because it loses some (docs/EXPLORE.md, \"Bounding and"
+	echo "DPOR together\")."
 } >"$tmp/bench-section.md"
 replace_section docs/BENCHMARKS.md explore-bench "$tmp/bench-section.md"
 {
