@@ -57,8 +57,9 @@ usage: ./build.sh [COMMAND] [ARGS]
   explore FILE [OPTIONS]
                      run every interleaving of a text schedule's threads with
                      at most K preemptions (out/explore; --preemptions K,
-                     --por none|dpor|dpor-cut, --max-executions N, --seconds S,
-                     --json FILE, --out DIR, --drop-decisions; docs/EXPLORE.md)
+                     --por classes|dpor|dpor-cut|none, --max-executions N,
+                     --seconds S, --json FILE, --out DIR, --drop-decisions;
+                     docs/EXPLORE.md)
   bugs               list the injected-bug suite, one "name  description" line
                      each, then the harness faults
   help               this text
