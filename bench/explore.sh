@@ -48,9 +48,15 @@ stamp="$(date -u +%Y-%m-%d), $(nproc) cores ($cpu), load average $(cut -d' ' -f1
 # ---- 1. executions/s against the fuzz target ------------------------------
 rate_table=$tmp/rate.md
 {
-	echo "| program | threads | executions | explore exec/s | fuzz target exec/s | explore / target | dpor: executions | exec/s | dpor / target |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| program | threads | executions | explore exec/s | fuzz target exec/s | explore / target | dpor: executions | exec/s | fuzz target exec/s | dpor / target |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 } >"$rate_table"
+# target_rate TARGET RUNS BIN: inputs/s of the fuzz target replaying BIN RUNS times.
+target_rate() {
+	local ms
+	ms=$("$OUT/$1" -runs="$2" "$3" 2>&1 | sed -n 's/^Executed .* in \([0-9]*\) ms$/\1/p')
+	awk -v n="$2" -v ms="$ms" 'BEGIN { printf "%.1f", (ms > 0) ? n * 1000 / ms : 0 }'
+}
 for f in corpus/schedule/three-caches.txt corpus/needzero/three-arenas.txt corpus/needzero/three-claims.txt \
 	corpus/schedule/fresh-arena.txt; do
 	explore "$f" classes 2
@@ -61,12 +67,11 @@ for f in corpus/schedule/three-caches.txt corpus/needzero/three-arenas.txt corpu
 	explore "$f" dpor 2
 	dn=$(json "$tmp/e.json" executions)
 	dr=$(json "$tmp/e.json" executions_per_second)
-	runs=$((n > dn ? n : dn))
-	ms=$("$OUT/$target" -runs="$runs" "${f%.txt}.bin" 2>&1 | sed -n 's/^Executed .* in \([0-9]*\) ms$/\1/p')
-	tr=$(awk -v n="$runs" -v ms="$ms" 'BEGIN { printf "%.1f", (ms > 0) ? n * 1000 / ms : 0 }')
+	tr=$(target_rate "$target" "$n" "${f%.txt}.bin")
+	dtr=$(target_rate "$target" "$dn" "${f%.txt}.bin")
 	ratio=$(awk -v a="$xr" -v b="$tr" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-	dratio=$(awk -v a="$dr" -v b="$tr" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-	echo "| $(basename "$f") | $threads | $n | $xr | $tr | ${ratio}x | $dn | $dr | ${dratio}x |" >>"$rate_table"
+	dratio=$(awk -v a="$dr" -v b="$dtr" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
+	echo "| $(basename "$f") | $threads | $n | $xr | $tr | ${ratio}x | $dn | $dr | $dtr | ${dratio}x |" >>"$rate_table"
 done
 
 # ---- 2. the reductions against --por none ---------------------------------
@@ -163,11 +168,11 @@ replace_section() {
 	echo
 	echo "The explorer runs K = 2 with its default reduction (\`--por classes\`),"
 	echo "then with \`--por dpor\`; the controlled fuzz target (same runner, libFuzzer"
-	echo "replaying the program's \`.bin\`) runs as many inputs as the larger of the"
-	echo "two.  All pay the runner's reset, engine and oracles per execution; the"
-	echo "explorer adds its chooser and either the enumeration of the interleavings"
-	echo "it does not run (classes) or the race analysis (dpor), the target"
-	echo "libFuzzer and the decoding."
+	echo "replaying the program's \`.bin\`) runs as many inputs as each, so that both"
+	echo "sides spread their start over as many runs.  All pay the runner's reset,"
+	echo "engine and oracles per execution; the explorer adds its chooser and"
+	echo "either the enumeration of the interleavings it does not run (classes) or"
+	echo "the race analysis (dpor), the target libFuzzer and the decoding."
 	echo
 	cat "$rate_table"
 	echo

@@ -69,6 +69,7 @@
  */
 #include "fz_explore_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,18 +88,38 @@ struct behaviour {
 	bool has_after;         /* false when the input ended inside the step */
 };
 
+/* A vector clock, or steps per thread.  Copied by assignment: these are
+ * copied at every step worked out, and a memcpy call would go through
+ * ThreadSanitizer's interceptor, which checks the range even here. */
+struct clock {
+	uint32_t v[FZ_MAX_THREADS];
+};
+
+/* What placing one access changed in its object's record, to undo it. */
+struct undo {
+	uint32_t obj;
+	int32_t writer;
+	struct clock readers;
+};
+
 struct fz_xclasses {
 	struct behaviour *tab; /* the behaviour table: open addressing, power-of-two size */
 	size_t cap, n;
 	struct fz_hashset ran; /* classes run */
 	/* Per node of the path (the explorer's stack, x->node). */
 	uint64_t *id;                    /* id of the step taken at node d */
-	uint32_t (*vc)[FZ_MAX_THREADS];  /* its vector clock (fz_explore_dpor.c's) */
-	uint32_t (*cnt)[FZ_MAX_THREADS]; /* steps each thread took before node d */
+	struct clock *vc;                /* its vector clock (fz_explore_dpor.c's) */
+	struct clock *cnt;               /* steps each thread took before node d */
 	int32_t *at[FZ_MAX_THREADS];     /* at[u][k]: node of thread u's step k + 1 */
+	struct undo (*undo)[FZ_XEV_MAX_ACC];
 	size_t cap_nodes;
-	size_t steps; /* nodes [0, steps) of the path have their step */
-	bool blind;   /* tests: keys without the last writer */
+	size_t steps; /* nodes [0, steps) of the path are placed */
+	/* Per object, for the path's first `steps` steps: its last writer
+	 * (-1: none) and the join of the clocks of its reads since then. */
+	int32_t *writer;
+	struct clock *readers;
+	unsigned nobj;
+	bool blind; /* tests: keys without the last writer */
 };
 
 void fz_explore_classes_free(struct fz_explorer *x)
@@ -111,6 +132,9 @@ void fz_explore_classes_free(struct fz_explorer *x)
 	free(c->id);
 	free(c->vc);
 	free(c->cnt);
+	free(c->undo);
+	free(c->writer);
+	free(c->readers);
 	for (unsigned u = 0; u < FZ_MAX_THREADS; u++)
 		free(c->at[u]);
 	free(c);
@@ -138,6 +162,9 @@ static bool reserve(struct fz_explorer *x, size_t m)
 	if ((p = realloc(c->cnt, cap * sizeof *c->cnt)) == NULL)
 		return false;
 	c->cnt = p;
+	if ((p = realloc(c->undo, cap * sizeof *c->undo)) == NULL)
+		return false;
+	c->undo = p;
 	for (unsigned u = 0; u < FZ_MAX_THREADS; u++) {
 		if ((p = realloc(c->at[u], cap * sizeof *c->at[u])) == NULL)
 			return false;
@@ -202,20 +229,8 @@ static bool same_behaviour(const struct behaviour *a, const struct behaviour *b)
 /* Id of thread u's latest step before node d, 0 if none. */
 static uint64_t latest_id(const struct fz_xclasses *c, size_t d, unsigned u)
 {
-	uint32_t k = c->cnt[d][u];
+	uint32_t k = c->cnt[d].v[u];
 	return k ? c->id[c->at[u][k - 1]] : 0;
-}
-
-/* The last step before node d that writes object o, or -1. */
-static long last_writer(const struct fz_explorer *x, size_t d, unsigned o)
-{
-	for (size_t k = d; k-- > 0;) {
-		const struct fz_xevent *e = &x->node[k].ev;
-		for (unsigned a = 0; a < e->nacc; a++)
-			if (fz_xobj(&e->acc[a]) == o && e->acc[a].write)
-				return (long)k;
-	}
-	return -1;
 }
 
 static uint64_t mix_event(uint64_t h, const struct fz_xevent *e)
@@ -226,75 +241,97 @@ static uint64_t mix_event(uint64_t h, const struct fz_xevent *e)
 	return h;
 }
 
-/* The key of thread u's next step at node d (see the top of the file). */
+/* The key of thread u's next step at node d, the end of the placed path
+ * (see the top of the file). */
 static uint64_t key_of(const struct fz_explorer *x, size_t d, unsigned u)
 {
 	const struct fz_xclasses *c = x->cx;
 	const struct fz_xevent *p = &x->node[d].next[u];
+	assert(d == c->steps);
 	uint64_t k = fz_xmix(0x243F6A8885A308D3ull, u);
 	k = fz_xmix(k, latest_id(c, d, u));
 	k = mix_event(k, p);
 	if (p->nacc > 0 && !c->blind) {
-		long w = last_writer(x, d, fz_xobj(&p->acc[0]));
+		int32_t w = c->writer[fz_xobj(&p->acc[0])];
 		k = fz_xmix(k, w >= 0 ? c->id[w] : 0);
 	}
 	return k ? k : 1;
 }
 
-static void join(uint32_t vc[FZ_MAX_THREADS], const uint32_t other[FZ_MAX_THREADS])
+static void join(struct clock *vc, const struct clock *other)
 {
 	for (unsigned v = 0; v < FZ_MAX_THREADS; v++)
-		if (other[v] > vc[v])
-			vc[v] = other[v];
+		if (other->v[v] > vc->v[v])
+			vc->v[v] = other->v[v];
 }
 
-/* Node d's step (x->node[d].ev) joins the path: its clock, its id, and the
- * counts at node d + 1.  The clock as fz_explore_analyse computes it: the
- * thread's previous step, the last writer of every object it touches, the
- * reads since then of every object it writes, and everything when the
- * input ended in it. */
+/* Node d's step (x->node[d].ev) joins the path, whose first d steps are
+ * placed: its clock, its id, the counts at node d + 1 and the objects'
+ * records.  The clock as fz_explore_analyse computes it: the thread's
+ * previous step, the last writer of every object it touches, the reads
+ * since then of every object it writes, and everything when the input
+ * ended in it. */
 static void place(struct fz_explorer *x, size_t d)
 {
 	struct fz_xclasses *c = x->cx;
 	const struct fz_xevent *e = &x->node[d].ev;
 	unsigned u = e->thread, nthreads = x->prog.nthreads;
-	uint32_t local = c->cnt[d][u] + 1;
-	uint32_t vc[FZ_MAX_THREADS] = {0};
+	assert(d == c->steps);
+	uint32_t local = c->cnt[d].v[u] + 1;
+	struct clock vc = {{0}};
 	if (local > 1)
-		memcpy(vc, c->vc[c->at[u][local - 2]], sizeof vc);
+		vc = c->vc[c->at[u][local - 2]];
 	for (unsigned a = 0; a < e->nacc; a++) {
 		unsigned o = fz_xobj(&e->acc[a]);
-		for (size_t k = d; k-- > 0;) {
-			const struct fz_xevent *f = &x->node[k].ev;
-			bool touches = false, writes = false;
-			for (unsigned b = 0; b < f->nacc; b++)
-				if (fz_xobj(&f->acc[b]) == o) {
-					touches = true;
-					writes = writes || f->acc[b].write;
-				}
-			if (writes) {
-				join(vc, c->vc[k]);
-				break;
-			}
-			if (touches && e->acc[a].write)
-				join(vc, c->vc[k]);
-		}
+		if (c->writer[o] >= 0)
+			join(&vc, &c->vc[c->writer[o]]);
+		if (e->acc[a].write)
+			join(&vc, &c->readers[o]);
 	}
 	if (e->flags & FZ_XEV_ENDS)
 		for (unsigned v = 0; v < nthreads; v++)
-			if (v != u && c->cnt[d][v] > 0)
-				join(vc, c->vc[c->at[v][c->cnt[d][v] - 1]]);
-	vc[u] = local;
+			if (v != u && c->cnt[d].v[v] > 0)
+				join(&vc, &c->vc[c->at[v][c->cnt[d].v[v] - 1]]);
+	vc.v[u] = local;
 
 	uint64_t id = fz_xmix(fz_xmix(0x13198A2E03707344ull, u), local);
 	id = mix_event(id, e);
 	for (unsigned v = 0; v < nthreads; v++)
-		id = fz_xmix(id, v == u ? latest_id(c, d, u) : vc[v] ? c->id[c->at[v][vc[v] - 1]] : 0);
+		id = fz_xmix(id, v == u ? latest_id(c, d, u) : vc.v[v] ? c->id[c->at[v][vc.v[v] - 1]] : 0);
 	c->id[d] = id;
-	memcpy(c->vc[d], vc, sizeof vc);
-	memcpy(c->cnt[d + 1], c->cnt[d], sizeof c->cnt[d]);
-	c->cnt[d + 1][u] = local;
+	c->vc[d] = vc;
+	c->cnt[d + 1] = c->cnt[d];
+	c->cnt[d + 1].v[u] = local;
 	c->at[u][local - 1] = (int32_t)d;
+	for (unsigned a = 0; a < e->nacc; a++) {
+		unsigned o = fz_xobj(&e->acc[a]);
+		struct undo *un = &c->undo[d][a];
+		un->obj = o;
+		un->writer = c->writer[o];
+		un->readers = c->readers[o];
+		if (e->acc[a].write) {
+			c->writer[o] = (int32_t)d;
+			c->readers[o] = (struct clock){{0}};
+		} else {
+			join(&c->readers[o], &vc);
+		}
+	}
+	c->steps = d + 1;
+}
+
+/* Takes the path's placed steps back to its first d. */
+static void unplace(struct fz_explorer *x, size_t d)
+{
+	struct fz_xclasses *c = x->cx;
+	for (; c->steps > d; c->steps--) {
+		size_t k = c->steps - 1;
+		const struct fz_xevent *e = &x->node[k].ev;
+		for (unsigned a = e->nacc; a-- > 0;) {
+			const struct undo *un = &c->undo[k][a];
+			c->writer[un->obj] = un->writer;
+			c->readers[un->obj] = un->readers;
+		}
+	}
 }
 
 /* The class of the path's first m steps: the ids of every thread's last step. */
@@ -337,14 +374,19 @@ static void next_node(struct fz_explorer *x, size_t d, const struct behaviour *b
 	const struct fz_xnode *p = &x->node[d];
 	struct fz_xnode *n = &x->node[d + 1];
 	unsigned u = p->ev.thread;
-	memset(n, 0, sizeof *n);
+	/* Field by field: a memset of the node would go through TSan's
+	 * interceptor (see struct clock); tried and sleep_from are DPOR's. */
+	n->ev = (struct fz_xevent){0};
+	n->enabled = n->backtrack = n->done = n->sleep = n->conservative = n->deferred = n->cut_below = 0;
+	n->fixed = false;
 	n->call = b->after_call;
 	n->prev = b->after_prev;
-	memcpy(n->next, p->next, sizeof n->next);
+	for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
+		n->next[t] = p->next[t];
 	n->finished = p->finished;
 	if (b->after_done) {
 		n->finished |= (fz_tmask)(1u << u);
-		memset(&n->next[u], 0, sizeof n->next[u]);
+		n->next[u] = (struct fz_xevent){0};
 	} else {
 		n->next[u] = b->after;
 	}
@@ -375,6 +417,7 @@ static bool record(struct fz_explorer *x, size_t from, uint64_t expect)
 	size_t m = x->run.nsteps;
 	if (!reserve(x, m + 1))
 		return fail_search(x, "could not be recorded: out of memory", from);
+	unplace(x, from);
 	for (size_t i = from; i < m; i++) {
 		const struct fz_xnode *n = &x->node[i];
 		unsigned u = n->ev.thread;
@@ -396,7 +439,6 @@ static bool record(struct fz_explorer *x, size_t from, uint64_t expect)
 			return fail_search(x, "could not be recorded: out of memory", i);
 		place(x, i);
 	}
-	c->steps = m;
 	uint64_t cls = class_of(x, m);
 	if (expect != 0 && cls != expect)
 		return fail_search(x, "ended a run in another class than worked out for it", m ? m - 1 : 0);
@@ -445,7 +487,6 @@ static enum walk walk(struct fz_explorer *x, size_t d, size_t *at, uint64_t *cls
 		n->ev = b->ev;
 		n->ev.thread = (uint8_t)u;
 		place(x, d);
-		c->steps = d + 1;
 		bool ended = (b->ev.flags & FZ_XEV_ENDS) || !b->has_after, stuck = false;
 		if (!ended) {
 			next_node(x, d, b);
@@ -515,11 +556,26 @@ void fz_explore_classes_search(struct fz_explorer *x, double t0)
 	c->n = 0;
 	c->steps = 0;
 	fz_hashset_clear(&c->ran);
+	if (c->nobj != x->nobj) {
+		free(c->writer);
+		free(c->readers);
+		c->nobj = x->nobj;
+		c->writer = malloc(c->nobj * sizeof *c->writer);
+		c->readers = malloc(c->nobj * sizeof *c->readers);
+		if (c->writer == NULL || c->readers == NULL) {
+			c->nobj = 0;
+			fail_search(x, "could not be recorded: out of memory", 0);
+			return;
+		}
+	}
+	for (unsigned o = 0; o < c->nobj; o++)
+		c->writer[o] = -1;
+	memset(c->readers, 0, c->nobj * sizeof *c->readers);
 	if (!reserve(x, 1)) {
 		fail_search(x, "could not be recorded: out of memory", 0);
 		return;
 	}
-	memset(c->cnt[0], 0, sizeof c->cnt[0]);
+	c->cnt[0] = (struct clock){{0}};
 
 	if (!run(x, 0, 0, 0, 0))
 		return;
@@ -534,6 +590,7 @@ void fz_explore_classes_search(struct fz_explorer *x, double t0)
 			x->res.stop = FZ_EXPLORE_DONE;
 			return;
 		}
+		unplace(x, d);
 		switch (walk(x, d, &at, &cls)) {
 		case KNOWN_CLASS:
 			x->res.interleavings++;
