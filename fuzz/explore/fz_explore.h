@@ -12,11 +12,14 @@
  * to its end).  Each scheduling point names what the step after it touches
  * first (ph_hooks.h); the explorer adds what the step did on the way (a
  * heap growth).  Two steps of different threads are dependent when they
- * touch the same object and one of them writes; --por dpor runs one
- * execution per class of interleavings that only reorder independent steps
- * (source-set DPOR with sleep sets, Abdulla et al., POPL 2014).  The
- * preemption bound counts switches away from a thread that could go on;
- * docs/EXPLORE.md says what is and is not claimed when both are combined.
+ * touch the same object and one of them writes; interleavings that only
+ * reorder independent steps form a class.  --por classes enumerates every
+ * interleaving within the bound and runs one of each class, working the
+ * rest out from the steps that ran (fz_explore_classes.c); --por dpor runs
+ * one execution per class by source-set DPOR with sleep sets (Abdulla et
+ * al., POPL 2014).  The preemption bound counts switches away from a
+ * thread that could go on; docs/EXPLORE.md says what is and is not
+ * claimed when a bound and each reduction are combined.
  *
  * One explorer at a time (it owns a runner, and runners are process-wide).
  */
