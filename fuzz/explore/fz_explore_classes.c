@@ -402,7 +402,7 @@ static bool fail_search(struct fz_explorer *x, const char *why, size_t d)
 	x->res.stop = FZ_EXPLORE_ERROR;
 	char ev[80];
 	fz_xevent_describe(&x->node[d].ev, ev, sizeof ev);
-	snprintf(x->res.error, sizeof x->res.error, "step %zu (%.60s) %s", d, ev, why);
+	snprintf(x->res.error, sizeof x->res.error, "step %zu (%.40s) %.120s", d, ev, why);
 	return false;
 }
 
