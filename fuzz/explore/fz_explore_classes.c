@@ -580,14 +580,14 @@ void fz_explore_classes_search(struct fz_explorer *x, double t0)
 	if (!run(x, 0, 0, 0, 0))
 		return;
 	for (;;) {
-		if (fz_explore_capped(x, t0)) {
-			x->res.pending = pending(x) + 1;
-			return;
-		}
 		size_t d, at;
 		uint64_t cls = 0;
 		if (!next_branch(x, &d)) {
 			x->res.stop = FZ_EXPLORE_DONE;
+			return;
+		}
+		if (fz_explore_capped(x, t0)) {
+			x->res.pending = pending(x) + 1; /* and the branch just picked */
 			return;
 		}
 		unplace(x, d);
