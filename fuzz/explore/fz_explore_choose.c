@@ -283,18 +283,21 @@ static int replayed_node(struct fz_explorer *x, const struct fz_xnode *n, const 
 	struct fz_xevent next[FZ_MAX_THREADS];
 	fz_tmask finished;
 	fz_tmask en = enabled_threads(x, s, held, next, &finished);
-	bool same_next = true;
-	if (x->o.por == FZ_POR_CLASSES) /* the nodes were worked out: where every thread stands too */
-		for (unsigned t = 0; t < FZ_MAX_THREADS; t++)
-			same_next = same_next && ((finished | n->finished) & (1u << t)
-							  ? (finished & (1u << t)) == (n->finished & (1u << t))
-							  : fz_xevent_same(&next[t], &n->next[t]));
-	if ((en != n->enabled || held != n->lock_held || call != n->call || (decided != FZ_SCHED_UNDECIDED) != n->fixed ||
-	     !same_next) &&
+	int elsewhere = -1; /* a thread that stands elsewhere than worked out (--por classes) */
+	if (x->o.por == FZ_POR_CLASSES)
+		for (unsigned t = 0; t < FZ_MAX_THREADS && elsewhere < 0; t++)
+			if ((finished | n->finished) & (1u << t) ? (finished ^ n->finished) & (1u << t)
+								  : !fz_xevent_same(&next[t], &n->next[t]))
+				elsewhere = (int)t;
+	if ((en != n->enabled || held != n->lock_held || call != n->call || (decided != FZ_SCHED_UNDECIDED) != n->fixed) &&
 	    x->run.error[0] == '\0')
 		snprintf(x->run.error, sizeof x->run.error,
 			 "the state before step %zu did not replay the same way (threads able to run: %#x, was %#x)",
 			 x->run.depth, (unsigned)en, (unsigned)n->enabled);
+	if (elsewhere >= 0 && x->run.error[0] == '\0')
+		snprintf(x->run.error, sizeof x->run.error,
+			 "the state before step %zu did not replay the same way (T%d stands elsewhere than worked out)",
+			 x->run.depth, elsewhere);
 	if (n->fixed)
 		return decided;
 	if (n->chosen < 0 || !(en & (1u << n->chosen)))
