@@ -181,8 +181,14 @@ static bool end_run(struct fz_explorer *x, const struct fz_outcome *out)
 	}
 	if (x->run.error[0] != '\0') {
 		res->stop = FZ_EXPLORE_ERROR;
-		snprintf(res->error, sizeof res->error, "execution %llu: %.140s: the program is not deterministic",
-			 (unsigned long long)res->executions, x->run.error);
+		if (x->o.por == FZ_POR_CLASSES) /* what ran was worked out from equivalent interleavings */
+			snprintf(res->error, sizeof res->error,
+				 "execution %llu: %.140s: a shared access no point announces (a race, a lock not taken), "
+				 "or a program that is not deterministic",
+				 (unsigned long long)res->executions, x->run.error);
+		else
+			snprintf(res->error, sizeof res->error, "execution %llu: %.140s: the program is not deterministic",
+				 (unsigned long long)res->executions, x->run.error);
 		return false;
 	}
 	if (out->failed) {

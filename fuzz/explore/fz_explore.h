@@ -87,7 +87,7 @@ struct fz_explore_result {
 	struct fz_outcome failure;
 	unsigned failure_preemptions;
 	struct fz_schedule failing;
-	char error[200];         /* stop == ERROR */
+	char error[320];         /* stop == ERROR */
 };
 
 struct fz_explorer;
