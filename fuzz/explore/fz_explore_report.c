@@ -10,8 +10,8 @@
  *    per class of equivalent interleavings, so every interleaving of the
  *    program is covered;
  *  - --por dpor with cuts: the executions run, and that the cuts were made
- *    up for as bounded POR does, which is checked on the test corpus but
- *    not proven (docs/EXPLORE.md); --por dpor-cut: that interleavings
+ *    up for as bounded POR does, which is not complete (docs/EXPLORE.md:
+ *    it misses states at K = 3); --por dpor-cut: that interleavings
  *    within the bound may not be covered;
  *  - --por classes, search done: every interleaving within the bound, how
  *    many classes they fell into (each run once) and how many were worked
@@ -107,9 +107,9 @@ static void done_sentence(const struct fz_explore_report *rep, char *buf, size_t
 	}
 	snprintf(buf, n,
 		 "all %llu executions of %s%s%s that DPOR ran pass every oracle (POR on, bounded as BPOR is: the bound "
-		 "cut %llu reorderings and DPOR branched earlier to make up for them, which on the test corpus reaches "
-		 "every state the plain bounded search reaches, but is not proven to)",
-		 c, rep->program, prefix, bound, (unsigned long long)res->bound_cut);
+		 "cut %llu reorderings and DPOR branched earlier to make up for them, which is not complete: some "
+		 "interleavings with <= %d preemptions may not be covered; --por classes covers them all)",
+		 c, rep->program, prefix, bound, (unsigned long long)res->bound_cut, o->preemptions);
 }
 
 void fz_explore_sentence(const struct fz_explore_report *rep, char *buf, size_t n)
