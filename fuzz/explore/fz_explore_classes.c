@@ -49,10 +49,12 @@
  * So every class with an order within the bound is run exactly once, and
  * nothing else is: the executions are the classes within the bound.  The
  * enumeration itself visits every interleaving within the bound, as --por
- * none runs them; it costs a table lookup and a scan of the path per
- * step, no run, so it pays as long as runs cost more than that (on the
- * seeds they cost ~100x more).  Without a bound the interleavings grow
- * much faster than the classes: use --por dpor there.
+ * none runs them; a step worked out costs a table lookup and a few clock
+ * joins (each object's last writer and the clock of its reads since are
+ * kept along the path, and undone when the search backs up), far less
+ * than a run (docs/EXPLORE.md has the share on lock-contention).  Without
+ * a bound the interleavings grow much faster than the classes: use --por
+ * dpor there.
  *
  * What is claimed rests on the dependency relation being complete, as for
  * DPOR; here it is also checked: every run compares the steps and the
