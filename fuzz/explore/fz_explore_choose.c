@@ -210,7 +210,7 @@ static bool all_done(const struct fz_sched *s)
 }
 
 /* Step 3 for a fresh node: the default choice. */
-static int default_choice(struct fz_explorer *x, const struct fz_xnode *n)
+int fz_explore_default_choice(struct fz_explorer *x, const struct fz_xnode *n)
 {
 	fz_tmask awake = n->enabled & (fz_tmask)~n->sleep;
 	bool prev_can_go_on = n->call == FZ_CALL_POINT && n->prev >= 0 && (n->enabled & (1u << n->prev));
@@ -253,7 +253,7 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 		n->sleep = x->run.child_sleep;
 		memcpy(n->sleep_from, x->run.child_sleep_from, sizeof n->sleep_from);
 	}
-	int t = n->fixed ? decided : default_choice(x, n);
+	int t = n->fixed ? decided : fz_explore_default_choice(x, n);
 	n->chosen = (int8_t)t;
 	if (t == FZ_SCHED_ABANDON && x->run.bound_abandoned)
 		fz_explore_note_cut(x, x->run.depth);
@@ -264,7 +264,12 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 		n->backtrack = n->done;
 		return t;
 	}
-	/* Without reduction every thread that can run is a branch, within the bound. */
+	fz_explore_every_branch(x, n);
+	return t;
+}
+
+void fz_explore_every_branch(struct fz_explorer *x, struct fz_xnode *n)
+{
 	for (fz_tmask m = n->enabled; m; m &= (fz_tmask)(m - 1)) {
 		unsigned u = fz_lowest(m);
 		if (fz_explore_allowed(x, n, (int)u))
@@ -272,7 +277,6 @@ static int fresh_node(struct fz_explorer *x, struct fz_xnode *n, const struct fz
 		else
 			x->res.bound_cut++;
 	}
-	return t;
 }
 
 /* Step 2 and 3 for a node the run replays. */
@@ -301,7 +305,7 @@ static int replayed_node(struct fz_explorer *x, const struct fz_xnode *n, const 
 	if (n->fixed)
 		return decided;
 	if (n->chosen < 0 || !(en & (1u << n->chosen)))
-		return x->run.error[0] ? default_choice(x, &(struct fz_xnode){.enabled = en, .call = (uint8_t)call,
+		return x->run.error[0] ? fz_explore_default_choice(x, &(struct fz_xnode){.enabled = en, .call = (uint8_t)call,
 									  .prev = n->prev})
 				       : n->chosen;
 	return n->chosen;

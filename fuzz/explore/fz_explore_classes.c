@@ -353,21 +353,16 @@ static bool all_finished(const struct fz_explorer *x, const struct fz_xnode *n)
 }
 
 /* A node met for the first time: its branches are every thread that can
- * run, within the bound (as --por none has them), its first the default
- * choice (fz_explore_choose.c's without sleep sets). */
+ * run, within the bound (as --por none has them), its first the chooser's
+ * default choice.  n has no sleep set and someone can run, so the default
+ * is never an abandon: the running thread going on costs no preemption. */
 static void branches(struct fz_explorer *x, struct fz_xnode *n)
 {
-	bool prev_can_go_on = n->call == FZ_CALL_POINT && n->prev >= 0 && (n->enabled & (1u << n->prev));
-	n->chosen = (int8_t)(prev_can_go_on ? n->prev : (int)fz_lowest(n->enabled));
+	n->chosen = (int8_t)fz_explore_default_choice(x, n);
+	assert(n->chosen >= 0);
 	n->done = (fz_tmask)(1u << n->chosen);
 	n->backtrack = 0;
-	for (fz_tmask m = n->enabled; m; m &= (fz_tmask)(m - 1)) {
-		unsigned u = fz_lowest(m);
-		if (fz_explore_allowed(x, n, (int)u))
-			n->backtrack |= (fz_tmask)(1u << u);
-		else
-			x->res.bound_cut++;
-	}
+	fz_explore_every_branch(x, n);
 }
 
 /* Node d + 1 from node d and the behaviour of the step taken there. */

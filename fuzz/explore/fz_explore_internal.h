@@ -204,6 +204,14 @@ bool fz_explore_sleep_sets(const struct fz_explorer *x);
 /* Whether choosing t at node n is a preemption, and whether the bound allows it. */
 bool fz_explore_is_preemption(const struct fz_explorer *x, const struct fz_xnode *n, int t);
 bool fz_explore_allowed(const struct fz_explorer *x, const struct fz_xnode *n, int t);
+/* A fresh node's first choice: the running thread if it can go on and is
+ * awake, else the lowest awake thread that can (FZ_SCHED_ABANDON when
+ * none is awake or the bound forbids it). */
+int fz_explore_default_choice(struct fz_explorer *x, const struct fz_xnode *n);
+/* Without sleep sets (--por none, --por classes): every thread that can
+ * run becomes a branch of node n, as far as the bound allows; the others
+ * are counted as cut. */
+void fz_explore_every_branch(struct fz_explorer *x, struct fz_xnode *n);
 /* Room for node i (false when out of memory). */
 bool fz_explore_reserve(struct fz_explorer *x, size_t i);
 
