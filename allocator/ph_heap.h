@@ -110,7 +110,10 @@ bool ph_heap_grow(ph_heap *h, uintptr_t npages, unsigned skip);
 /* The zeroing decision for pages [base, base+npages) the caller owns:
  * true if any of them may be dirty.  Raises zeroedBase of every arena the
  * range touches.  Lock-free variant: no locking constraints.  Pre-seed
- * variant: the heap lock must be held. */
+ * variant: the heap lock must be held.  A caller deciding for pages it does
+ * not own (a test harness's claims) must first have found each arena the
+ * range touches with ph_heap_arena: the decision's own lookups are relaxed,
+ * relying on the caller being ordered after the arenas' publication. */
 bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npages);
 
 /* Memory of heap address addr (which must lie in a mapped arena).  The

@@ -17,9 +17,10 @@ struct ph_heap {
 	ph_pagealloc pages; /* protected by lock */
 
 	/* Arena index (Go: mheap_.arenas): L1 array of L2 arrays of arena
-	 * pointers.  Entries are written under lock with release stores and
-	 * read with acquire loads, since the zeroing decision reads them
-	 * without the lock. */
+	 * pointers.  Entries are written under lock with release stores, since
+	 * the zeroing decision reads them without the lock: acquire loads
+	 * (ph_heap_arena) for readers that may not be ordered after the
+	 * publication, relaxed ones (ph_heap_arena_known) for those that are. */
 	ph_arena ***arenas;
 	unsigned arena_l2_bits;
 	ph_arena *arena_meta; /* one per slot of the reservation */
@@ -42,6 +43,13 @@ struct ph_heap {
  * them (Go: mheap.sysAlloc).  Returns the base, 0 when out of slots.
  * Requires the heap lock. */
 uintptr_t ph_heap_sys_alloc(ph_heap *h, uintptr_t n, uintptr_t *size);
+/* Arena ai, NULL if absent, for a caller already ordered after the
+ * arena's publication: it holds the heap lock, or pages of arena ai that
+ * the heap lock (directly or through a page cache filled under it) handed
+ * it, or it found the arena with ph_heap_arena.  Relaxed loads, as Go reads
+ * mheap_.arenas plainly; ThreadSanitizer pays a vector-clock join for each
+ * acquire, and the zeroing decision looks up every arena it touches. */
+ph_arena *ph_heap_arena_known(const ph_heap *h, uintptr_t ai);
 /* Forgets every arena (for reset); release_memory = give the pages back to
  * the OS and make them inaccessible, else they stay mapped as they are
  * (ph_heap_reset_keep_memory).  No thread may be using the heap. */

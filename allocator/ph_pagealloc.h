@@ -21,8 +21,10 @@
  *  - [start, end) spans every grown chunk (chunk indices).
  *
  * Locking: every function requires the heap lock (or exclusive ownership,
- * as in single-threaded tests).  Only the chunk L1 entries are published
- * atomically, so a reader that holds no lock sees a fully built L2 block.
+ * as in single-threaded tests, or the heap at rest).  The chunk L1 entries
+ * are stored atomically, with release, as Go publishes them for readers
+ * without the lock; every reader here holds the lock or owns the heap, so
+ * lookups load them relaxed.
  */
 #ifndef PH_PAGEALLOC_H
 #define PH_PAGEALLOC_H
