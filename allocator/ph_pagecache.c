@@ -41,12 +41,12 @@ void ph_pagecache_flush(ph_pagecache *c, ph_pagealloc *pa)
 	uintptr_t ci = ph_chunk_index(g, c->base);
 	unsigned pi = ph_chunk_page_index(g, c->base);
 	ph_palloc_data *chunk = ph_pagealloc_chunk(pa, ci);
-	for (unsigned i = 0; i < 64; i++) {
-		if (c->cache & (1ull << i))
-			ph_bits_clear_range(&chunk->alloc, pi + i, 1);
-		if (c->scav & (1ull << i))
-			ph_bits_set_range(&chunk->scav, pi + i, 1);
-	}
+	/* Go frees bit by bit, the slow and safe way; so do we, but only for
+	 * the bits that are set (the P owns c: nothing changes it meanwhile). */
+	for (uint64_t m = c->cache; m != 0; m &= m - 1)
+		ph_bits_clear_range(&chunk->alloc, pi + (unsigned)__builtin_ctzll(m), 1);
+	for (uint64_t m = c->scav; m != 0; m &= m - 1)
+		ph_bits_set_range(&chunk->scav, pi + (unsigned)__builtin_ctzll(m), 1);
 	/* Like a free: pages below searchAddr came back. */
 	if (c->base < pa->search_addr)
 		pa->search_addr = c->base;
