@@ -55,25 +55,9 @@ unsigned ph_heap_arena_slots(const ph_heap *h)
 	return h->g->max_arenas;
 }
 
-/* Both lookups load the index with `order`: ph_heap_arena acquires, for a
- * reader that may know nothing of arena ai yet; ph_heap_arena_known reads
- * relaxed, for one already ordered after the arena's publication. */
-static inline __attribute__((always_inline)) ph_arena *arena_lookup(const ph_heap *h, uintptr_t ai, int order)
-{
-	ph_arena **l2 = __atomic_load_n(&h->arenas[ai >> h->arena_l2_bits], order);
-	if (PH_NULL(l2))
-		return NULL;
-	return __atomic_load_n(&l2[ai & (((uintptr_t)1 << h->arena_l2_bits) - 1)], order);
-}
-
 ph_arena *ph_heap_arena(const ph_heap *h, uintptr_t ai)
 {
-	return arena_lookup(h, ai, __ATOMIC_ACQUIRE);
-}
-
-ph_arena *ph_heap_arena_known(const ph_heap *h, uintptr_t ai)
-{
-	return arena_lookup(h, ai, __ATOMIC_RELAXED);
+	return ph_heap_arena_lookup(h, ai, __ATOMIC_ACQUIRE);
 }
 
 uintptr_t ph_heap_zeroed_base(const ph_heap *h, uintptr_t ai)

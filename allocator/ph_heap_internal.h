@@ -43,13 +43,27 @@ struct ph_heap {
  * them (Go: mheap.sysAlloc).  Returns the base, 0 when out of slots.
  * Requires the heap lock. */
 uintptr_t ph_heap_sys_alloc(ph_heap *h, uintptr_t n, uintptr_t *size);
+/* Arena ai, NULL if absent, loading the index with memory order `order`
+ * (ph_heap_arena acquires, for readers that may know nothing of ai yet). */
+static inline __attribute__((always_inline)) ph_arena *ph_heap_arena_lookup(const ph_heap *h, uintptr_t ai,
+									   int order)
+{
+	ph_arena **l2 = __atomic_load_n(&h->arenas[ai >> h->arena_l2_bits], order);
+	if (PH_NULL(l2))
+		return NULL;
+	return __atomic_load_n(&l2[ai & (((uintptr_t)1 << h->arena_l2_bits) - 1)], order);
+}
+
 /* Arena ai, NULL if absent, for a caller already ordered after the
  * arena's publication: it holds the heap lock, or pages of arena ai that
  * the heap lock (directly or through a page cache filled under it) handed
  * it, or it found the arena with ph_heap_arena.  Relaxed loads, as Go reads
  * mheap_.arenas plainly; ThreadSanitizer pays a vector-clock join for each
  * acquire, and the zeroing decision looks up every arena it touches. */
-ph_arena *ph_heap_arena_known(const ph_heap *h, uintptr_t ai);
+static inline ph_arena *ph_heap_arena_known(const ph_heap *h, uintptr_t ai)
+{
+	return ph_heap_arena_lookup(h, ai, __ATOMIC_RELAXED);
+}
 /* Forgets every arena (for reset); release_memory = give the pages back to
  * the OS and make them inaccessible, else they stay mapped as they are
  * (ph_heap_reset_keep_memory).  No thread may be using the heap. */

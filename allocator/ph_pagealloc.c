@@ -89,27 +89,6 @@ void ph_pagealloc_destroy(ph_pagealloc *pa)
 	ph_ranges_destroy(&pa->lingering);
 }
 
-ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
-{
-	uintptr_t l1 = ci >> pa->chunks_l2_bits;
-	uintptr_t l2 = ci & (((uintptr_t)1 << pa->chunks_l2_bits) - 1);
-	/* Relaxed: every reader holds the heap lock or owns the heap at rest,
-	 * either of which orders it after the growth that stored the entry.
-	 * The load is atomic only because the store is (Go: StorepNoWB, for
-	 * readers without the lock, which this port does not have).  An
-	 * acquire would cost ThreadSanitizer a vector-clock join per lookup,
-	 * several per allocation. */
-	ph_palloc_data *block = __atomic_load_n(&pa->chunks[l1], __ATOMIC_RELAXED);
-	return PH_NULL(block) ? NULL : &block[l2];
-}
-
-ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci)
-{
-	ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
-	assert(!PH_NULL(c));
-	return c;
-}
-
 /* Summary indices at level l that growing [base, limit) maps: whole blocks
  * of 8 siblings, since a parent is computed from all of its children. */
 static void grown_summary_range(const ph_pagealloc *pa, int l, uintptr_t base, uintptr_t limit, size_t *lo,

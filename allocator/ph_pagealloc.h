@@ -29,10 +29,12 @@
 #ifndef PH_PAGEALLOC_H
 #define PH_PAGEALLOC_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "ph_geom.h"
+#include "ph_hooks.h"
 #include "ph_pallocbits.h"
 #include "ph_ranges.h"
 
@@ -88,10 +90,30 @@ static inline uintptr_t ph_pagealloc_max_search_addr(const ph_pagealloc *pa)
 	return ((uintptr_t)1 << pa->g->addr_bits) - 1;
 }
 
+/* NULL when chunk ci's L2 block was never created.  Inline: a lookup is a
+ * load or two, done several times per allocation, and an out-of-line call
+ * would cost ThreadSanitizer a frame each time. */
+static inline ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
+{
+	uintptr_t l1 = ci >> pa->chunks_l2_bits;
+	uintptr_t l2 = ci & (((uintptr_t)1 << pa->chunks_l2_bits) - 1);
+	/* Relaxed: every reader holds the heap lock or owns the heap at rest,
+	 * either of which orders it after the growth that stored the entry.
+	 * The load is atomic only because the store is (Go: StorepNoWB, for
+	 * readers without the lock, which this port does not have).  An
+	 * acquire would cost ThreadSanitizer a vector-clock join per lookup,
+	 * several per allocation. */
+	ph_palloc_data *block = __atomic_load_n(&pa->chunks[l1], __ATOMIC_RELAXED);
+	return PH_NULL(block) ? NULL : &block[l2];
+}
+
 /* The chunk's bitmaps; the chunk must have been grown. */
-ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci);
-/* NULL when chunk ci's L2 block was never created. */
-ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci);
+static inline ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci)
+{
+	ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
+	assert(!PH_NULL(c));
+	return c;
+}
 
 /* Adds [base, base+size) (chunk aligned) as free, scavenged memory. */
 void ph_pagealloc_grow(ph_pagealloc *pa, uintptr_t base, uintptr_t size);

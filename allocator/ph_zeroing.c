@@ -99,7 +99,7 @@ bool ph_alloc_needs_zero(ph_heap *h, uintptr_t base, uintptr_t npage)
 
 	PH_NOTE(.kind = PH_NOTE_DECIDE_BEGIN, .base = base, .npages = npage);
 	while (npage > 0) {
-		uintptr_t ai = ph_heap_arena_index(h, base);
+		uintptr_t ai = ph_arena_index(g, base);
 		ph_arena *ha = ph_heap_arena_known(h, ai); /* base's pages are ours,
 							     * or looked up */
 		if (PH_NULL(ha))
