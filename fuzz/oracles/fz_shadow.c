@@ -27,6 +27,9 @@
 #include "fz_sanitizer.h"
 
 FZ_HARNESS_CODE_BEGIN
+/* Blind bookkeeping with relaxed atomics only: no frames for TSan, except
+ * the written-run walk's, which calls the memory oracles' passes. */
+FZ_NO_TSAN_FRAME_BEGIN
 
 bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
 {
@@ -211,6 +214,7 @@ uintptr_t fz_shadow_count_never(const struct fz_shadow *s, uintptr_t base, uintp
 	return n - used;
 }
 
+FZ_NO_TSAN_FRAME_END
 void fz_shadow_for_each_written_run(const struct fz_shadow *s, uintptr_t base, uintptr_t npages,
 				    void (*fn)(uintptr_t base, uintptr_t npages, bool written, void *arg), void *arg)
 {
@@ -240,6 +244,7 @@ void fz_shadow_for_each_written_run(const struct fz_shadow *s, uintptr_t base, u
 		fn(s->vbase + ((uintptr_t)run << s->page_shift), end - run, run_written, arg);
 }
 
+FZ_NO_TSAN_FRAME_BEGIN
 void fz_shadow_mark_written(struct fz_shadow *s, uintptr_t base, uintptr_t npages)
 {
 	size_t first = index_of(s, base);
@@ -265,4 +270,5 @@ uint64_t fz_shadow_live_word(const struct fz_shadow *s, uintptr_t addr)
 	return __atomic_load_n(&s->live[i / 64], __ATOMIC_RELAXED);
 }
 
+FZ_NO_TSAN_FRAME_END
 FZ_HARNESS_CODE_END

@@ -112,6 +112,29 @@
 #define FZ_UNINSTRUMENTED_END
 #endif
 
+/*
+ * FZ_NO_TSAN_FRAME_BEGIN/END: harness functions ThreadSanitizer does not
+ * instrument at all, not even their entries and exits or their atomics
+ * (clang's disable_sanitizer_instrumentation, TSan builds only).  For
+ * blind bookkeeping that neither makes an access TSan checks nor calls
+ * anything that does, so its frame never stands in a report, while an
+ * entry and an exit per call are two calls into the runtime.  Its atomics
+ * must all be relaxed: TSan learns no ordering from them anyway.
+ * tests/scripts/coverage_scope.sh checks which functions of fz_shadow.c
+ * keep a frame.
+ */
+#if defined(FZ_TSAN) && defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define FZ_NO_TSAN_FRAME_BEGIN \
+	_Pragma("clang attribute push (__attribute__((disable_sanitizer_instrumentation)), apply_to = function)")
+#define FZ_NO_TSAN_FRAME_END _Pragma("clang attribute pop")
+#endif
+#endif
+#ifndef FZ_NO_TSAN_FRAME_BEGIN
+#define FZ_NO_TSAN_FRAME_BEGIN
+#define FZ_NO_TSAN_FRAME_END
+#endif
+
 #ifdef FZ_TSAN
 /* Cheaper than AnnotateIgnoreReads/WritesBegin, but not free: clang 14's
  * runtime still puts the caller's stack into its stack depot at every
