@@ -26,7 +26,11 @@ void fz_trace_reset(struct fz_trace *t, bool atomic_seq, uint32_t head)
  * the ring after it. */
 static uint32_t slot_of_pos(const struct fz_trace_buf *b, uint32_t pos)
 {
-	return pos < b->head ? pos : b->head + (pos - b->head) % (FZ_TRACE_CAP - b->head);
+	/* Below the capacity (above head, which is smaller) nothing has
+	 * wrapped yet, and most inputs never fill a buffer: no division. */
+	if (pos < FZ_TRACE_CAP)
+		return pos;
+	return b->head + (pos - b->head) % (FZ_TRACE_CAP - b->head);
 }
 
 uint32_t fz_trace_tail_start(const struct fz_trace_buf *b)
@@ -48,11 +52,25 @@ uint32_t fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev)
 		return 0;
 	struct fz_trace_buf *b = &t->buf[tid];
 	struct fz_event *slot = &b->ev[slot_of_pos(b, b->count)];
-	/* Only labelled events carry text (most of an event's bytes). */
-	if (ev->kind == FZ_EV_INFO || ev->kind == FZ_EV_VERDICT)
+	/* Only labelled events carry text (most of an event's bytes).  The
+	 * rest is copied field by field: callers build the event on their
+	 * stack a field at a time, and loads wider than those stores would
+	 * wait for them to reach the cache (no store forwarding), which made
+	 * this copy the costliest part of a note. */
+	if (ev->kind == FZ_EV_INFO || ev->kind == FZ_EV_VERDICT) {
 		*slot = *ev;
-	else
-		memcpy(slot, ev, offsetof(struct fz_event, text));
+	} else {
+		slot->kind = ev->kind;
+		slot->sub = ev->sub;
+		slot->flags = ev->flags;
+		slot->ok = ev->ok;
+		slot->id = ev->id;
+		slot->base = ev->base;
+		slot->npages = ev->npages;
+		slot->arena = ev->arena;
+		slot->a = ev->a;
+		slot->b = ev->b;
+	}
 	slot->seq = t->atomic_seq ? __atomic_fetch_add(&t->seq, 1, __ATOMIC_RELAXED) : t->seq++;
 	b->count++;
 	return slot->seq;
