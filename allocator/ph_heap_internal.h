@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) ph_arena *ph_heap_arena_lookup(cons
  * it, or it found the arena with ph_heap_arena.  Relaxed loads, as Go reads
  * mheap_.arenas plainly; ThreadSanitizer pays a vector-clock join for each
  * acquire, and the zeroing decision looks up every arena it touches. */
-static inline ph_arena *ph_heap_arena_known(const ph_heap *h, uintptr_t ai)
+static inline __attribute__((always_inline)) ph_arena *ph_heap_arena_known(const ph_heap *h, uintptr_t ai)
 {
 	return ph_heap_arena_lookup(h, ai, __ATOMIC_RELAXED);
 }

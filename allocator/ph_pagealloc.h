@@ -90,10 +90,12 @@ static inline uintptr_t ph_pagealloc_max_search_addr(const ph_pagealloc *pa)
 	return ((uintptr_t)1 << pa->g->addr_bits) - 1;
 }
 
-/* NULL when chunk ci's L2 block was never created.  Inline: a lookup is a
- * load or two, done several times per allocation, and an out-of-line call
- * would cost ThreadSanitizer a frame each time. */
-static inline ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
+/* NULL when chunk ci's L2 block was never created.  Always inline: a
+ * lookup is a load or two, done several times per allocation, and an
+ * out-of-line call would cost ThreadSanitizer a frame each time (and a
+ * harness caller would get an instrumented copy of its own; see
+ * PH_GEOM_INLINE). */
+PH_GEOM_INLINE ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa, uintptr_t ci)
 {
 	uintptr_t l1 = ci >> pa->chunks_l2_bits;
 	uintptr_t l2 = ci & (((uintptr_t)1 << pa->chunks_l2_bits) - 1);
@@ -108,7 +110,7 @@ static inline ph_palloc_data *ph_pagealloc_chunk_or_null(const ph_pagealloc *pa,
 }
 
 /* The chunk's bitmaps; the chunk must have been grown. */
-static inline ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci)
+PH_GEOM_INLINE ph_palloc_data *ph_pagealloc_chunk(const ph_pagealloc *pa, uintptr_t ci)
 {
 	ph_palloc_data *c = ph_pagealloc_chunk_or_null(pa, ci);
 	assert(!PH_NULL(c));

@@ -20,6 +20,7 @@
 # NO_TSAN_STACK_SRC hold no __tsan_func_entry either (TSan keeps no call
 # stack for them); the runner, the memory oracles (whose frames stand in
 # the stacks of TSan's reports about a page) and the allocator keep theirs.
+# Within fz_shadow.c only the written-run walk does (FZ_NO_TSAN_FRAME_*).
 set -uo pipefail
 cd "$ROOT"
 
@@ -110,6 +111,19 @@ for variant in fuzz-tsan fuzz-asan; do
 			echo "FAIL tsan-stack-$variant: the allocator, the runner or the memory oracles lost their TSan stack frames"
 		else
 			echo "PASS tsan-stack-$variant ($(echo $NO_STACK | wc -w) hot blind files keep no TSan stack; allocator, runner and memory oracles do)"
+		fi
+		# Within fz_shadow.c (FZ_NO_TSAN_FRAME_BEGIN/END): only the
+		# written-run walk, which calls the memory passes, keeps a frame.
+		o=$obj/fuzz/oracles/fz_shadow.o
+		framed=$( [ -f "$o" ] && objdump -dr "$o" |
+			awk '/^[0-9a-f]+ <.*>:$/ { f = $2 } /R_X86_64_PLT32[[:space:]]+__tsan_func_entry/ { print f }' |
+			tr -d '<>:' | sort -u | tr '\n' ' ')
+		if [ ! -f "$o" ]; then
+			echo "FAIL tsan-frames-shadow-$variant: no $o"
+		elif [ "$framed" != "fz_shadow_for_each_written_run " ]; then
+			echo "FAIL tsan-frames-shadow-$variant: functions of fz_shadow.c with a TSan frame: '${framed}' (want only fz_shadow_for_each_written_run)"
+		else
+			echo "PASS tsan-frames-shadow-$variant (the shadow's bookkeeping keeps no TSan frame; its walk into the memory passes does)"
 		fi
 	fi
 done
