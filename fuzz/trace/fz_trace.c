@@ -46,6 +46,19 @@ const struct fz_event *fz_trace_at(const struct fz_trace_buf *b, uint32_t pos)
 	return &b->ev[slot_of_pos(b, pos)];
 }
 
+/* The fields fz_trace_add copies one by one, in struct fz_event's order:
+ * a field added to the event moves its text or its base, and stops the
+ * build here until it is copied too. */
+struct copied_fields {
+	uint32_t seq;
+	uint8_t kind, sub, flags, ok;
+	uint32_t id;
+	uintptr_t base, npages, arena, a, b;
+};
+_Static_assert(offsetof(struct fz_event, text) == sizeof(struct copied_fields) &&
+		       offsetof(struct fz_event, base) == offsetof(struct copied_fields, base),
+	       "fz_trace_add copies struct fz_event field by field: copy the new field too");
+
 uint32_t fz_trace_add(struct fz_trace *t, int tid, const struct fz_event *ev)
 {
 	if (tid < 0 || tid >= FZ_MAX_THREADS)

@@ -47,6 +47,8 @@ enum fz_ev_kind {
 /* ev->flags bits for FZ_EV_VERDICT */
 #define FZ_VERDICT_AT_REST 1u /* a check at rest failed, after every thread finished */
 
+/* fz_trace_add copies the fields before text one by one: a new field must
+ * be copied there too (fz_trace.c asserts the layout it knows). */
 struct fz_event {
 	uint32_t seq;
 	uint8_t kind, sub, flags, ok;
