@@ -32,7 +32,6 @@ EVENTS=/sys/kernel/tracing/uprobe_events
 command -v perf >/dev/null || { echo "tsan_calls.sh: perf not found" >&2; exit 1; }
 
 bins=("$ROOT/build/bench-tsan/bench_engine")
-make -s -j"$(nproc)" B=build/bench-tsan SAN=-fsanitize=thread HOOKS=1 CC=clang OPT="-O1 -g" benches
 if [ -n "$BASELINE" ]; then
 	sha=$(git rev-parse --verify --quiet "$BASELINE^{commit}") ||
 		{ echo "tsan_calls.sh: --baseline $BASELINE is not a commit" >&2; exit 2; }
@@ -40,6 +39,7 @@ if [ -n "$BASELINE" ]; then
 	[ -x "$b" ] || { echo "tsan_calls.sh: no $b (run bench/engine.sh --baseline $BASELINE first)" >&2; exit 1; }
 	bins+=("$b")
 fi
+make -s -j"$(nproc)" B=build/bench-tsan SAN=-fsanitize=thread HOOKS=1 CC=clang OPT="-O1 -g" benches
 
 GROUP=fz_tsan_calls
 cleanup() { # removes this script's probes
