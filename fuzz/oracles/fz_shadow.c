@@ -27,8 +27,10 @@
 #include "fz_sanitizer.h"
 
 FZ_HARNESS_CODE_BEGIN
-/* Blind bookkeeping with relaxed atomics only: no frames for TSan, except
- * the written-run walk's, which calls the memory oracles' passes. */
+/* Blind bookkeeping with relaxed atomics only: no frames for TSan (nothing
+ * below these functions is checked while schedule threads run; init, free
+ * and reset run when none does), except the written-run walk's, which
+ * calls the memory oracles' passes. */
 FZ_NO_TSAN_FRAME_BEGIN
 
 bool fz_shadow_init(struct fz_shadow *s, const ph_geom *g)
